@@ -1,0 +1,36 @@
+# Every target sets up what it needs. The virtualenv is built from the pinned dependencies in pyproject.toml.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup audit test lint unit bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## audit: render every example stack offline and judge it against the AVG rule catalogue
+audit: $(STAMP)
+	$(BIN)/python scripts/avg-voip audit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## test: ruff and the whole test suite
+test: lint unit
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache .hypothesis
