@@ -1,0 +1,486 @@
+"""The compliance profile: one validated source of truth held in the stack's config (`avg-voip:profile`).
+
+Everything else — the Pulumi resources, the Ansible variables, the rule bounds and the processing register —
+is derived from it. A profile that does not validate stops the program before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from avg_voip.residency import Catalogue, LegalStatus, load_catalogue
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used. `key` is the dotted path of the offending value."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class Provider(enum.StrEnum):
+    AWS = "aws"
+    HCLOUD = "hcloud"
+
+
+class RiskLevel(enum.StrEnum):
+    STANDARD = "standard"
+    # healthcare, legal and financial advice: CMK mandatory, shorter QA retention bounds
+    SENSITIVE = "sensitive"
+
+
+class LegalBasis(enum.StrEnum):
+    """Art. 6(1)(a)-(f) grounds."""
+
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTERESTS = "vital_interests"
+    PUBLIC_TASK = "public_task"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+
+    @property
+    def article(self) -> str:
+        return {
+            "consent": "6(1)(a)",
+            "contract": "6(1)(b)",
+            "legal_obligation": "6(1)(c)",
+            "vital_interests": "6(1)(d)",
+            "public_task": "6(1)(e)",
+            "legitimate_interest": "6(1)(f)",
+        }[self.value]
+
+
+class DataKind(enum.StrEnum):
+    TRAFFIC = "traffic"  # call metadata, CDRs, IVR choices, wait times
+    CONTENT = "content"  # recordings, transcripts
+    DIRECTORY = "directory"
+    EMPLOYEE = "employee"
+    AUDIT = "audit"  # login and access logs
+
+
+class Storage(enum.StrEnum):
+    RECORDINGS_STORE = "recordings_store"  # S3 recordings bucket (AWS) or encrypted host volume (Hetzner)
+    METADATA_STORE = "metadata_store"  # S3 metadata bucket (AWS) or host volume (Hetzner)
+    AUDIT_LOG_STORE = "audit_log_store"  # CloudTrail log bucket (AWS) or host journal/auditd (Hetzner)
+    HOST_DATABASE = "host_database"  # directory and user profiles in the SIP server's database
+
+
+class RetentionClass(enum.StrEnum):
+    """Why a category is kept; each class has an upper bound in days (see RETENTION_BOUNDS)."""
+
+    QUALITY_ASSURANCE = "quality_assurance"
+    TRAINING = "training"
+    LEGAL_OBLIGATION = "legal_obligation"
+    OPERATIONS = "operations"  # traffic data for routing, billing and disputes
+    SECURITY_LOGGING = "security_logging"
+    DIRECTORY = "directory"
+    EMPLOYMENT = "employment"
+
+
+# Upper bounds in days per retention class: (ordinary data, special-category data such as health). The AVG
+# sets no fixed period (Art. 5(1)(e)); these bounds encode what a privacy officer accepts without a separate
+# justification: QA recordings 30-90 days, and weeks where callers discuss their health. A legal obligation may
+# go up to ten years; anything beyond is refused.
+RETENTION_BOUNDS: dict[RetentionClass, tuple[int, int]] = {
+    RetentionClass.QUALITY_ASSURANCE: (90, 42),
+    RetentionClass.TRAINING: (180, 90),
+    RetentionClass.LEGAL_OBLIGATION: (3650, 3650),
+    RetentionClass.OPERATIONS: (400, 400),
+    RetentionClass.SECURITY_LOGGING: (730, 730),
+    RetentionClass.DIRECTORY: (730, 730),
+    RetentionClass.EMPLOYMENT: (730, 730),
+}
+
+
+def retention_bound(retention_class: RetentionClass, special_categories: bool) -> int:
+    ordinary, special = RETENTION_BOUNDS[retention_class]
+    return special if special_categories else ordinary
+
+
+_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+_ROLE = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Contact(_Strict):
+    name: NonEmpty
+    email: NonEmpty
+    phone: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not _EMAIL.match(v):
+            raise ValueError("must be an e-mail address")
+        return v
+
+
+class Controller(_Strict):
+    name: NonEmpty
+    address: NonEmpty
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    registration: str | None = None  # e.g. KvK number
+    contact_email: NonEmpty
+
+
+class Processor(_Strict):
+    name: NonEmpty
+    role: NonEmpty  # what it does for the controller
+    agreement_ref: NonEmpty  # reference of the Art. 28 processor agreement
+    location: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]  # country where it processes
+    sub_processors: list[NonEmpty] = Field(default_factory=list)
+
+
+class Organisation(_Strict):
+    controller: Controller
+    dpo: Contact
+    security_officer: Contact  # owner of breach procedure and manual security obligations
+    processors: list[Processor] = Field(min_length=1)
+
+
+class DataCategory(_Strict):
+    id: NonEmpty
+    name: NonEmpty
+    kind: DataKind
+    description: NonEmpty
+    purpose: NonEmpty
+    legal_basis: LegalBasis
+    legal_basis_detail: NonEmpty
+    retention_class: RetentionClass
+    data_subjects: list[NonEmpty] = Field(min_length=1)
+    retention_days: int
+    retention_rationale: NonEmpty
+    storage: Storage
+    readers: list[NonEmpty] = Field(min_length=1)
+    special_categories: bool = False  # Art. 9 data (e.g. health) may be discussed in calls
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError("must be lower_snake_case, 2-41 characters")
+        return v
+
+    @field_validator("readers")
+    @classmethod
+    def _readers(cls, v: list[str]) -> list[str]:
+        for role in v:
+            if not _ROLE.match(role):
+                raise ValueError(f"role {role!r} must be lower-case letters, digits, '-' or '_'")
+        return v
+
+    @field_validator("retention_days")
+    @classmethod
+    def _positive(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be a whole number of days, at least 1")
+        return v
+
+    @property
+    def prefix(self) -> str:
+        """Object-storage prefix of this category (also the directory name on hosts)."""
+        return f"{self.id}/"
+
+
+class ResidencyException(_Strict):
+    location: NonEmpty
+    justification: Annotated[str, Field(min_length=20)]
+    legal_ground: NonEmpty  # e.g. "Art. 45 adequacy decision (EU) 2023/1795"
+    approved_by: NonEmpty
+    reference: NonEmpty
+
+
+class Residency(_Strict):
+    allowed_zones: list[Literal["EU", "EEA"]] = Field(default_factory=lambda: ["EU", "EEA"], min_length=1)
+    exceptions: list[ResidencyException] = Field(default_factory=list)
+
+
+def _cidr(v: str) -> str:
+    try:
+        net = ipaddress.ip_network(v, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{v!r} is not a valid CIDR ({exc})") from None
+    return str(net)
+
+
+class Network(_Strict):
+    vpc_cidr: str = "10.40.0.0/16"
+    admin_cidrs: list[str] = Field(min_length=1)
+    sip_peer_cidrs: list[str] = Field(min_length=1)
+    rtp_port_min: int = Field(default=30000, ge=1024, le=65535)
+    rtp_port_max: int = Field(default=34999, ge=1024, le=65535)
+    sip_domain: NonEmpty
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc(cls, v: str) -> str:
+        v = _cidr(v)
+        if not ipaddress.ip_network(v).is_private:
+            raise ValueError("must be a private range (RFC 1918)")
+        return v
+
+    @field_validator("admin_cidrs")
+    @classmethod
+    def _admin(cls, v: list[str]) -> list[str]:
+        out = [_cidr(c) for c in v]
+        for c in out:
+            if ipaddress.ip_network(c).prefixlen == 0:
+                raise ValueError(f"{c} opens SSH to the whole internet; name the admin networks")
+        return out
+
+    @field_validator("sip_peer_cidrs")
+    @classmethod
+    def _peers(cls, v: list[str]) -> list[str]:
+        return [_cidr(c) for c in v]
+
+    @model_validator(mode="after")
+    def _range(self) -> Network:
+        if self.rtp_port_max <= self.rtp_port_min:
+            raise ValueError("rtp_port_max must be greater than rtp_port_min")
+        if self.rtp_port_min <= 5061 <= self.rtp_port_max:
+            raise ValueError("the RTP range must not include 5061 (SIP over TLS)")
+        return self
+
+
+class Hosts(_Strict):
+    count: int = Field(ge=1, le=5000)
+    size: NonEmpty
+    image: str | None = None  # AMI id (AWS) or image name (Hetzner); default Debian 12
+    recordings_volume_gb: int = Field(default=100, ge=10, le=10000)
+    local_spool_days: int = Field(default=2, ge=1, le=14)  # AWS: hosts keep recordings until uploaded
+
+
+class Backups(_Strict):
+    enabled: bool = True
+    retention_days: int = Field(default=14, ge=1)
+    copy_regions: list[NonEmpty] = Field(default_factory=list)  # AWS Backup copy targets
+
+
+class AuditLog(_Strict):
+    retention_days: int = Field(ge=1)
+    collector: str | None = None  # host:port of a remote log collector
+
+    @field_validator("collector")
+    @classmethod
+    def _collector(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port")
+        return v
+
+
+class Patching(_Strict):
+    reboot_window: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "03:30"
+    timezone: NonEmpty = "Europe/Amsterdam"
+
+
+class Dpia(_Strict):
+    reference: str | None = None  # document reference of the DPIA, when done
+    large_scale: bool = False  # systematic recording of many callers (contact centre)
+
+
+class RecordingNotice(_Strict):
+    played_by_ivr: bool = False  # the SIP configuration plays the notice before recording starts
+    text_reference: NonEmpty  # where the notice text is kept
+
+
+class Profile(_Strict):
+    provider: Provider
+    location: NonEmpty  # AWS region or Hetzner location
+    risk_level: RiskLevel
+    sector: NonEmpty
+    organisation: Organisation
+    data_categories: list[DataCategory] = Field(min_length=1)
+    residency: Residency = Field(default_factory=Residency)
+    network: Network
+    hosts: Hosts
+    backups: Backups = Field(default_factory=Backups)
+    audit_log: AuditLog
+    patching: Patching = Field(default_factory=Patching)
+    dpia: Dpia = Field(default_factory=Dpia)
+    recording_notice: RecordingNotice
+
+    @model_validator(mode="after")
+    def _categories(self) -> Profile:
+        seen: set[str] = set()
+        for i, c in enumerate(self.data_categories):
+            if c.id in seen:
+                raise _KeyedError(f"data_categories.{i}.id", f"duplicate category id {c.id!r}")
+            seen.add(c.id)
+            bound = retention_bound(c.retention_class, c.special_categories)
+            if c.retention_days > bound:
+                kind = "special-category " if c.special_categories else ""
+                raise _KeyedError(
+                    f"data_categories.{i}.retention_days",
+                    f"{c.retention_days} days exceeds the bound of {bound} days for "
+                    f"{kind}{c.retention_class.value} data",
+                )
+            if c.retention_class is RetentionClass.LEGAL_OBLIGATION and c.legal_basis is not LegalBasis.LEGAL_OBLIGATION:
+                raise _KeyedError(
+                    f"data_categories.{i}.legal_basis",
+                    "a legal_obligation retention class needs legal_basis legal_obligation",
+                )
+            if c.special_categories and c.legal_basis not in (LegalBasis.CONSENT, LegalBasis.LEGAL_OBLIGATION):
+                raise _KeyedError(
+                    f"data_categories.{i}.legal_basis",
+                    "special-category data (Art. 9) needs consent or a legal obligation",
+                )
+            if c.special_categories and self.risk_level is not RiskLevel.SENSITIVE:
+                raise _KeyedError("risk_level", f"category {c.id!r} holds special-category data: must be sensitive")
+        kinds = {c.kind for c in self.data_categories}
+        for required in (DataKind.TRAFFIC, DataKind.CONTENT):
+            if required not in kinds:
+                raise _KeyedError("data_categories", f"a category of kind {required.value!r} is required")
+        return self
+
+    # -- derived views -------------------------------------------------------------------------------------
+
+    def categories(self, storage: Storage | None = None, kind: DataKind | None = None) -> list[DataCategory]:
+        return [
+            c
+            for c in self.data_categories
+            if (storage is None or c.storage is storage) and (kind is None or c.kind is kind)
+        ]
+
+    def category(self, category_id: str) -> DataCategory:
+        for c in self.data_categories:
+            if c.id == category_id:
+                return c
+        raise KeyError(category_id)
+
+    @property
+    def reader_roles(self) -> list[str]:
+        return sorted({r for c in self.data_categories for r in c.readers})
+
+    @property
+    def dpia_required(self) -> bool:
+        """The AP's list names large-scale processing of communication data; sensitive sectors add Art. 9 risk."""
+        return (
+            self.dpia.large_scale
+            or self.risk_level is RiskLevel.SENSITIVE
+            or any(c.special_categories for c in self.data_categories)
+        )
+
+
+class _KeyedError(ValueError):
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "profile"
+
+
+def _describe(err: dict[str, Any]) -> str:
+    typ = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if typ == "missing":
+        return "is required"
+    if typ == "extra_forbidden":
+        return "is not a known key"
+    if typ == "enum":
+        return f"must be one of {ctx.get('expected', '')}".replace("'", "")
+    if typ == "literal_error":
+        return f"must be one of {ctx.get('expected', '')}".replace("'", "")
+    if typ in ("model_type", "model_attributes_type", "dict_type"):
+        return "must be a mapping"
+    if typ == "list_type":
+        return "must be a list"
+    if typ in ("int_type", "int_parsing", "int_from_float"):
+        return "must be a whole number"
+    if typ == "string_type":
+        return "must be a string"
+    if typ == "bool_type" or typ == "bool_parsing":
+        return "must be true or false"
+    if typ == "too_short":
+        return f"must have at least {ctx.get('min_length', 1)} item(s)"
+    if typ == "string_too_short":
+        return f"must be at least {ctx.get('min_length', 1)} character(s)"
+    if typ == "string_pattern_mismatch":
+        return f"must match {ctx.get('pattern')}"
+    if typ in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bounds = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}
+        limit = next(iter(ctx.values()), "")
+        return f"must be {bounds[typ]} {limit}"
+    msg = str(err.get("msg", "is invalid"))
+    return msg.removeprefix("Value error, ")
+
+
+def parse_profile(data: Any, catalogue: Catalogue | None = None) -> Profile:
+    """Validate `data` into a Profile, including residency; raise ProfileError naming the first bad key."""
+    if not isinstance(data, dict):
+        raise ProfileError("profile", "must be a mapping")
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, _KeyedError):
+            raise ProfileError(cause.key, cause.message) from None
+        raise ProfileError(_loc(err["loc"]), _describe(err)) from None
+    check_residency(profile, catalogue or load_catalogue())
+    return profile
+
+
+def check_residency(profile: Profile, catalogue: Catalogue) -> None:
+    """Every location the profile names must be allowed: its main location and every backup copy region."""
+    places = [("location", profile.location)]
+    places += [(f"backups.copy_regions.{i}", r) for i, r in enumerate(profile.backups.copy_regions)]
+    for key, loc in places:
+        decision = allowed_location(profile, catalogue, loc)
+        if decision is not None:
+            raise ProfileError(key, decision)
+    for i, exc in enumerate(profile.residency.exceptions):
+        entry = catalogue.find(profile.provider.value, exc.location)
+        if entry is None:
+            raise ProfileError(f"residency.exceptions.{i}.location", f"unknown {profile.provider.value} location")
+        if entry.status is not LegalStatus.ADEQUACY:
+            raise ProfileError(
+                f"residency.exceptions.{i}.location",
+                f"{exc.location} is {entry.status.value} ({entry.country}); only adequacy-decision locations "
+                "may be excepted",
+            )
+
+
+def allowed_location(profile: Profile, catalogue: Catalogue, location: str) -> str | None:
+    """None when allowed; otherwise why not (one line)."""
+    entry = catalogue.find(profile.provider.value, location)
+    if entry is None:
+        known = ", ".join(catalogue.names(profile.provider.value, allowed_only=True))
+        return f"unknown {profile.provider.value} location {location!r}; allowed: {known}"
+    if entry.status.value in profile.residency.allowed_zones:
+        return None
+    if entry.status is LegalStatus.ADEQUACY and any(e.location == location for e in profile.residency.exceptions):
+        return None
+    if entry.status is LegalStatus.ADEQUACY:
+        return (
+            f"{location} is in {entry.country} (adequacy decision, not EU/EEA); add a justified "
+            "residency.exceptions entry to use it"
+        )
+    return f"{location} is in {entry.country} ({entry.status.value}); only EU/EEA locations are allowed"

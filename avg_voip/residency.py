@@ -1,0 +1,73 @@
+"""Residency catalogue: where each AWS region and Hetzner location is, and its legal status under the AVG."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+CATALOGUE_PATH = Path(__file__).parent / "data" / "residency.yaml"
+
+
+class LegalStatus(enum.StrEnum):
+    EU = "EU"
+    EEA = "EEA"
+    ADEQUACY = "adequacy"
+    THIRD_COUNTRY = "third_country"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class Location:
+    provider: str
+    name: str
+    city: str
+    country: str
+    status: LegalStatus
+    note: str = ""
+    network_zone: str = ""
+
+    @property
+    def in_eu_eea(self) -> bool:
+        return self.status in (LegalStatus.EU, LegalStatus.EEA)
+
+
+class Catalogue:
+    def __init__(self, entries: dict[str, dict[str, Location]]) -> None:
+        self._entries = entries
+
+    def find(self, provider: str, name: str) -> Location | None:
+        return self._entries.get(provider, {}).get(name)
+
+    def names(self, provider: str, allowed_only: bool = False) -> list[str]:
+        locs = self._entries.get(provider, {}).values()
+        return sorted(loc.name for loc in locs if not allowed_only or loc.in_eu_eea)
+
+    def providers(self) -> list[str]:
+        return sorted(self._entries)
+
+    def hcloud_zone_locations(self, zone: str) -> list[str]:
+        return sorted(loc.name for loc in self._entries.get("hcloud", {}).values() if loc.network_zone == zone)
+
+
+@cache
+def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries: dict[str, dict[str, Location]] = {}
+    for provider, locations in raw.items():
+        entries[provider] = {
+            name: Location(
+                provider=provider,
+                name=name,
+                city=str(v["city"]),
+                country=str(v["country"]),
+                status=LegalStatus(v["status"]),
+                note=str(v.get("note", "")),
+                network_zone=str(v.get("network_zone", "")),
+            )
+            for name, v in locations.items()
+        }
+    return Catalogue(entries)
