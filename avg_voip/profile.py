@@ -121,6 +121,7 @@ def retention_bound(retention_class: RetentionClass, special_categories: bool) -
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
+_SSH_KEY = re.compile(r"^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]{60,}( \S.*)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -270,6 +271,15 @@ class Hosts(_Strict):
     image: str | None = None  # AMI id (AWS) or image name (Hetzner); default Debian 12
     recordings_volume_gb: int = Field(default=100, ge=10, le=10000)
     local_spool_days: int = Field(default=2, ge=1, le=14)  # AWS: hosts keep recordings until uploaded
+    admin_ssh_keys: list[NonEmpty] = Field(min_length=1)  # public keys only
+
+    @field_validator("admin_ssh_keys")
+    @classmethod
+    def _keys(cls, v: list[str]) -> list[str]:
+        for key in v:
+            if not _SSH_KEY.match(key):
+                raise ValueError("each key must be an OpenSSH public key (ssh-ed25519 or ecdsa-sha2-nistp256/384)")
+        return v
 
 
 class Backups(_Strict):
