@@ -23,7 +23,12 @@ def host_categories(profile: Profile) -> list[dict[str, Any]]:
         if profile.provider is Provider.AWS:
             days = min(days, profile.hosts.local_spool_days)
         out.append(
-            {"id": c.id, "path": f"{RECORDINGS_ROOT}/{c.id}", "retention_days": days, "readers": list(c.readers)}
+            {
+                "id": c.id,
+                "path": f"{RECORDINGS_ROOT}/{c.id}",
+                "retention_days": days,
+                "readers": list(c.readers),
+            }
         )
     return out
 
@@ -58,7 +63,8 @@ def inventory(hosts: list[dict[str, Any]]) -> dict[str, Any]:
             "children": {
                 "sip_servers": {
                     "hosts": {
-                        h["name"]: {"ansible_host": h["address"], "avg_voip_host_index": h["index"]} for h in hosts
+                        h["name"]: {"ansible_host": h["address"], "avg_voip_host_index": h["index"]}
+                        for h in hosts
                     }
                 }
             }

@@ -278,7 +278,9 @@ class Hosts(_Strict):
     def _keys(cls, v: list[str]) -> list[str]:
         for key in v:
             if not _SSH_KEY.match(key):
-                raise ValueError("each key must be an OpenSSH public key (ssh-ed25519 or ecdsa-sha2-nistp256/384)")
+                raise ValueError(
+                    "each key must be an OpenSSH public key (ssh-ed25519 or ecdsa-sha2-nistp256/384)"
+                )
         return v
 
 
@@ -349,18 +351,26 @@ class Profile(_Strict):
                     f"{c.retention_days} days exceeds the bound of {bound} days for "
                     f"{kind}{c.retention_class.value} data",
                 )
-            if c.retention_class is RetentionClass.LEGAL_OBLIGATION and c.legal_basis is not LegalBasis.LEGAL_OBLIGATION:
+            if (
+                c.retention_class is RetentionClass.LEGAL_OBLIGATION
+                and c.legal_basis is not LegalBasis.LEGAL_OBLIGATION
+            ):
                 raise _KeyedError(
                     f"data_categories.{i}.legal_basis",
                     "a legal_obligation retention class needs legal_basis legal_obligation",
                 )
-            if c.special_categories and c.legal_basis not in (LegalBasis.CONSENT, LegalBasis.LEGAL_OBLIGATION):
+            if c.special_categories and c.legal_basis not in (
+                LegalBasis.CONSENT,
+                LegalBasis.LEGAL_OBLIGATION,
+            ):
                 raise _KeyedError(
                     f"data_categories.{i}.legal_basis",
                     "special-category data (Art. 9) needs consent or a legal obligation",
                 )
             if c.special_categories and self.risk_level is not RiskLevel.SENSITIVE:
-                raise _KeyedError("risk_level", f"category {c.id!r} holds special-category data: must be sensitive")
+                raise _KeyedError(
+                    "risk_level", f"category {c.id!r} holds special-category data: must be sensitive"
+                )
         kinds = {c.kind for c in self.data_categories}
         for required in (DataKind.TRAFFIC, DataKind.CONTENT):
             if required not in kinds:
@@ -469,7 +479,9 @@ def check_residency(profile: Profile, catalogue: Catalogue) -> None:
     for i, exc in enumerate(profile.residency.exceptions):
         entry = catalogue.find(profile.provider.value, exc.location)
         if entry is None:
-            raise ProfileError(f"residency.exceptions.{i}.location", f"unknown {profile.provider.value} location")
+            raise ProfileError(
+                f"residency.exceptions.{i}.location", f"unknown {profile.provider.value} location"
+            )
         if entry.status is not LegalStatus.ADEQUACY:
             raise ProfileError(
                 f"residency.exceptions.{i}.location",
@@ -486,7 +498,9 @@ def allowed_location(profile: Profile, catalogue: Catalogue, location: str) -> s
         return f"unknown {profile.provider.value} location {location!r}; allowed: {known}"
     if entry.status.value in profile.residency.allowed_zones:
         return None
-    if entry.status is LegalStatus.ADEQUACY and any(e.location == location for e in profile.residency.exceptions):
+    if entry.status is LegalStatus.ADEQUACY and any(
+        e.location == location for e in profile.residency.exceptions
+    ):
         return None
     if entry.status is LegalStatus.ADEQUACY:
         return (

@@ -50,7 +50,9 @@ class Catalogue:
         return sorted(self._entries)
 
     def hcloud_zone_locations(self, zone: str) -> list[str]:
-        return sorted(loc.name for loc in self._entries.get("hcloud", {}).values() if loc.network_zone == zone)
+        return sorted(
+            loc.name for loc in self._entries.get("hcloud", {}).values() if loc.network_zone == zone
+        )
 
 
 @cache

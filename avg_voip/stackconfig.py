@@ -90,7 +90,9 @@ def parse_stack_document(name: str, path: Path, doc: Any) -> StackConfig:
     if profile.provider.value == "aws":
         region = plain.get("aws:region")
         if region is None:
-            raise ProfileError("config.aws:region", f"is required and must equal the profile location {profile.location}")
+            raise ProfileError(
+                "config.aws:region", f"is required and must equal the profile location {profile.location}"
+            )
         if region != profile.location:
             raise ProfileError(
                 "config.aws:region", f"{region!r} differs from the profile location {profile.location!r}"

@@ -1,0 +1,49 @@
+"""Every rule: metadata complete, every passing example passes, every failing example fails."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from avg_voip.findings import Status
+from policies.engine import Context, Rule, all_rules, example_input
+
+RULES = all_rules()
+ARTICLE = re.compile(r"^\d+(\(\d+\))?(\([a-z]\))?$")
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_metadata_complete(rule: Rule) -> None:
+    m = rule.meta
+    assert re.match(r"^AVG-[A-Z]+-\d{3}$", m.id), m.id
+    assert m.title and m.rationale and m.remediation, m.id
+    assert m.articles and all(ARTICLE.match(a) for a in m.articles), (m.id, m.articles)
+    assert rule.passing and rule.failing, f"{m.id} needs a passing and a failing example"
+
+
+def _cases(kind: str) -> list[tuple[Rule, int]]:
+    return [(r, i) for r in RULES for i, _ in enumerate(getattr(r, kind))]
+
+
+@pytest.mark.parametrize(
+    ("rule", "index"), _cases("passing"), ids=lambda v: v.id if isinstance(v, Rule) else str(v)
+)
+def test_passing_example_passes(rule: Rule, index: int) -> None:
+    records, profile = example_input(rule.passing[index])
+    results = rule.evaluate(Context(records=records, profile=profile))
+    assert results, f"{rule.id} passing example {index} produced no result"
+    assert all(r.status is Status.PASS for r in results), [(r.status, r.message) for r in results]
+
+
+@pytest.mark.parametrize(
+    ("rule", "index"), _cases("failing"), ids=lambda v: v.id if isinstance(v, Rule) else str(v)
+)
+def test_failing_example_fails(rule: Rule, index: int) -> None:
+    example = rule.failing[index]
+    records, profile = example_input(example)
+    results = rule.evaluate(Context(records=records, profile=profile))
+    assert any(r.status is Status.FAIL for r in results), (
+        example.note,
+        [(r.status, r.message) for r in results],
+    )
