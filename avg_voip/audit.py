@@ -1,0 +1,128 @@
+"""The main job: stack config in, AVG verdict with findings and evidence files out."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from avg_voip.findings import Finding, RuleMeta, Status
+from avg_voip.profile import Profile
+from avg_voip.records import RecordSet
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_NOT_VERIFIED = 0, 1, 2, 3
+
+
+@dataclass
+class Verdict:
+    stack: str
+    records: RecordSet
+    findings: list[Finding]
+    profile: Profile | None
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(f.status.value for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        """1 on any FAIL; 3 when nothing failed but something automated was NOT-VERIFIED; MANUAL never fails."""
+        c = self.counts
+        if c[Status.FAIL.value]:
+            return EXIT_VIOLATIONS
+        if c[Status.NOT_VERIFIED.value]:
+            return EXIT_NOT_VERIFIED
+        return EXIT_OK
+
+
+def judge(records: RecordSet, profile: Profile | None) -> Verdict:
+    from policies.engine import evaluate
+    from policies.manual import manual_findings
+
+    findings = evaluate(records, profile)
+    if profile is not None:
+        findings += manual_findings(profile, records.stack)
+    return Verdict(records.stack, records, sorted(findings, key=Finding.sort_key), profile)
+
+
+def rule_catalogue() -> dict[str, RuleMeta]:
+    from policies.engine import all_rules
+    from policies.manual import MANUAL_RULES
+
+    metas = [r.meta for r in all_rules()] + list(MANUAL_RULES)
+    return {m.id: m for m in metas}
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def findings_document(verdict: Verdict) -> dict[str, Any]:
+    catalogue = rule_catalogue()
+    used = sorted({f.rule_id for f in verdict.findings})
+    return {
+        "stack": verdict.stack,
+        "source": verdict.records.source,
+        "summary": dict(sorted(verdict.counts.items())),
+        "exit_code": verdict.exit_code,
+        "rules": {rid: catalogue[rid].to_dict() for rid in used if rid in catalogue},
+        "findings": [f.to_dict() for f in verdict.findings],
+    }
+
+
+def summary_markdown(verdict: Verdict) -> str:
+    catalogue = rule_catalogue()
+    c = verdict.counts
+    lines = [
+        f"# AVG verdict for stack `{verdict.stack}`",
+        "",
+        f"Source: {verdict.records.source}; {len(verdict.records.records)} resources.",
+        "",
+        "| PASS | FAIL | NOT-VERIFIED | MANUAL |",
+        "|---|---|---|---|",
+        f"| {c['PASS']} | {c['FAIL']} | {c['NOT-VERIFIED']} | {c['MANUAL']} |",
+        "",
+        "NOT-VERIFIED is never counted as PASS. MANUAL rows are obligations no machine can check; each names its owner.",
+        "",
+        "| status | rule | AVG | target | finding |",
+        "|---|---|---|---|---|",
+    ]
+    order = {Status.FAIL: 0, Status.NOT_VERIFIED: 1, Status.MANUAL: 2, Status.PASS: 3}
+    for f in sorted(verdict.findings, key=lambda f: (order[f.status], f.sort_key())):
+        meta = catalogue.get(f.rule_id)
+        arts = ", ".join(meta.articles) if meta else ""
+        msg = f.message.replace("|", "\\|")
+        owner = f" (owner: {f.extra['owner']})" if "owner" in f.extra else ""
+        lines.append(f"| {f.status.value} | {f.rule_id} | {arts} | `{_short(f.target)}` | {msg}{owner} |")
+    return "\n".join(lines) + "\n"
+
+
+def _short(target: str) -> str:
+    return target.split("::")[-1] if target.startswith("urn:") else target
+
+
+def write_reports(verdict: Verdict, out_dir: Path) -> list[Path]:
+    """Write records, findings, summary and Ansible inputs. Each file lands whole or not at all."""
+    files = {
+        out_dir / "records.json": json.dumps(verdict.records.to_dict(), indent=2, sort_keys=True) + "\n",
+        out_dir / "findings.json": json.dumps(findings_document(verdict), indent=2, sort_keys=True) + "\n",
+        out_dir / "summary.md": summary_markdown(verdict),
+    }
+    outputs = verdict.records.outputs
+    if isinstance(outputs.get("inventory"), dict):
+        files[out_dir / "ansible" / "inventory.yml"] = yaml.safe_dump(outputs["inventory"], sort_keys=True)
+    if isinstance(outputs.get("hostvars"), dict):
+        files[out_dir / "ansible" / "hostvars.yml"] = yaml.safe_dump(outputs["hostvars"], sort_keys=True)
+    for path, text in files.items():
+        _atomic_write(path, text)
+    return list(files)
