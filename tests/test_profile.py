@@ -1,0 +1,154 @@
+"""The compliance profile: the examples validate; bad input names its key; fuzzed input never crashes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from avg_voip.profile import DataKind, ProfileError, parse_profile
+from avg_voip.stackconfig import load_stack
+
+STACKS = ("healthcare-hcloud", "mortgage-aws")
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_example_stacks_validate(name: str) -> None:
+    stack = load_stack(name)
+    assert stack.profile.categories(kind=DataKind.CONTENT), name
+    assert stack.profile.dpia_required, f"{name} records calls at scale: a DPIA must be required"
+
+
+def _set(d: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    cur: Any = d
+    parts = path.split(".")
+    for p in parts[:-1]:
+        cur = cur[int(p)] if p.isdigit() else cur[p]
+    last = parts[-1]
+    if value is _DELETE:
+        del cur[int(last) if last.isdigit() else last]
+    elif last.isdigit():
+        cur[int(last)] = value
+    else:
+        cur[last] = value
+    return d
+
+
+_DELETE = object()
+
+BAD = [
+    ("location", "us-east-1", "location", "only EU/EEA"),
+    ("location", "eu-west-2", "location", "adequacy decision"),
+    ("location", "eu-central-2", "location", "CH"),
+    ("location", "mars-1", "location", "unknown aws location"),
+    ("provider", "gcp", "provider", "must be one of"),
+    ("data_categories.1.retention_days", 0, "data_categories.1.retention_days", "at least 1"),
+    ("data_categories.1.retention_days", -5, "data_categories.1.retention_days", "at least 1"),
+    ("data_categories.2.retention_days", 200, "data_categories.2.retention_days", "bound of 90 days"),
+    ("data_categories.1.retention_days", 4000, "data_categories.1.retention_days", "bound of 3650"),
+    ("data_categories.1.retention_days", _DELETE, "data_categories.1.retention_days", "is required"),
+    ("data_categories.0.legal_basis", _DELETE, "data_categories.0.legal_basis", "is required"),
+    ("data_categories.0.legal_basis", "because", "data_categories.0.legal_basis", "must be one of"),
+    ("network.admin_cidrs", ["0.0.0.0/0"], "network.admin_cidrs", "whole internet"),
+    ("network.admin_cidrs", ["::/0"], "network.admin_cidrs", "whole internet"),
+    ("network.admin_cidrs", ["10.0.0.300/24"], "network.admin_cidrs", "not a valid CIDR"),
+    ("network.sip_peer_cidrs", ["203.0.113.5/24"], "network.sip_peer_cidrs", "not a valid CIDR"),
+    ("organisation", _DELETE, "organisation", "is required"),
+    ("backups.copy_regions", ["us-west-2"], "backups.copy_regions.0", "only EU/EEA"),
+    ("hosts.admin_ssh_keys", ["ssh-rsa AAAA"], "hosts.admin_ssh_keys", "OpenSSH public key"),
+    ("surprise", 1, "surprise", "not a known key"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "key", "text"), BAD, ids=[f"{b[0]}={b[1]!r}"[:60] for b in BAD])
+def test_bad_profile_names_key(
+    mortgage_profile: dict[str, Any], path: str, value: Any, key: str, text: str
+) -> None:
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(_set(mortgage_profile, path, value))
+    assert exc.value.key == key, str(exc.value)
+    assert text in exc.value.message, str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_special_category_needs_sensitive(healthcare_profile: dict[str, Any]) -> None:
+    healthcare_profile["risk_level"] = "standard"
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(healthcare_profile)
+    assert exc.value.key == "risk_level"
+
+
+def test_health_qa_recordings_kept_weeks_not_months(healthcare_profile: dict[str, Any]) -> None:
+    healthcare_profile["data_categories"][2]["retention_days"] = 60
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(healthcare_profile)
+    assert "bound of 42 days" in exc.value.message
+
+
+def test_adequacy_location_allowed_only_with_exception(mortgage_profile: dict[str, Any]) -> None:
+    mortgage_profile["location"] = "eu-central-2"
+    mortgage_profile["residency"]["exceptions"] = [
+        {
+            "location": "eu-central-2",
+            "justification": "Swiss subsidiary's advisors must keep their recordings in Switzerland",
+            "legal_ground": "Art. 45 adequacy decision for Switzerland",
+            "approved_by": "DPO",
+            "reference": "EXC-2026-1",
+        }
+    ]
+    assert parse_profile(mortgage_profile).location == "eu-central-2"
+
+
+def test_exception_for_third_country_refused(mortgage_profile: dict[str, Any]) -> None:
+    mortgage_profile["residency"]["exceptions"] = [
+        {
+            "location": "us-east-1",
+            "justification": "cheaper storage for the recordings archive",
+            "legal_ground": "none",
+            "approved_by": "CFO",
+            "reference": "X",
+        }
+    ]
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(mortgage_profile)
+    assert exc.value.key == "residency.exceptions.0.location"
+
+
+def test_not_a_mapping() -> None:
+    for value in ([], "profile", 3, None):
+        with pytest.raises(ProfileError) as exc:
+            parse_profile(value)
+        assert exc.value.key == "profile"
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10_000) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path_index=st.integers(0, 10_000), value=_json)
+def test_fuzzed_profile_fails_cleanly(mortgage_profile: dict[str, Any], path_index: int, value: Any) -> None:
+    """Replace any one value in a valid profile by random data: the result validates or raises ProfileError."""
+    paths = list(_paths(mortgage_profile))
+    path = paths[path_index % len(paths)]
+    doc = _set(copy.deepcopy(mortgage_profile), path, value)
+    try:
+        parse_profile(doc)
+    except ProfileError as exc:
+        assert exc.key and "\n" not in str(exc)
+
+
+def _paths(d: Any, prefix: str = "") -> Any:
+    items = d.items() if isinstance(d, dict) else enumerate(d) if isinstance(d, list) else []
+    for k, v in items:
+        p = f"{prefix}{k}"
+        yield p
+        yield from _paths(v, p + ".")
