@@ -17,7 +17,7 @@ LAB_NETWORK = ipaddress.IPv4Network(os.environ.get("AVG_VOIP_LAB_NETWORK", "10.2
 # Names of the resources the lab creates: the prefix is what `lab down` recognises as the lab's own.
 NAME_PREFIX = "avgvlab"
 
-# Port of the lab's own apt-cacher-ng (not the distribution's default 3142, so a system instance never clashes).
+# Port of the lab's own apt-cacher-ng: not the packaged default 3142, so a system instance never clashes.
 PROXY_PORT = int(os.environ.get("AVG_VOIP_LAB_PROXY_PORT", "3943"))
 
 # Machine-wide state: the netns, links and processes are machine-wide, so their record is too.

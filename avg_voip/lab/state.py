@@ -28,10 +28,8 @@ class LabState:
         self.path = run_dir / "state.json"
         self.data: dict[str, Any] = {"netns": [], "links": [], "processes": [], "dirs": []}
         if self.path.exists():
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 self.data.update(json.loads(self.path.read_text()))
-            except (OSError, ValueError):
-                pass
 
     def save(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)

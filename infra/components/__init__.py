@@ -1,0 +1,1 @@
+"""One ComponentResource per concern; `aws_*` for AWS, `hcloud_*` for Hetzner Cloud."""
