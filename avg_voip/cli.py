@@ -15,10 +15,10 @@ from rich.table import Table
 
 from avg_voip.audit import EXIT_BAD_INPUT, Verdict, judge, rule_catalogue, write_reports
 from avg_voip.profile import ProfileError
-from avg_voip.stackconfig import list_stacks, load_stack, project_root
+from avg_voip.records import RecordSet
+from avg_voip.stackconfig import StackConfig, list_stacks, load_stack, project_root
 
 console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
 
 STATUS_STYLE = {"PASS": "green", "FAIL": "bold red", "NOT-VERIFIED": "yellow", "MANUAL": "cyan"}
 
@@ -32,18 +32,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _stacks(args: argparse.Namespace) -> list[str]:
-    names = [args.stack] if getattr(args, "stack", None) else list_stacks()
+def _project(args: argparse.Namespace) -> Path:
+    root = Path(args.project) if getattr(args, "project", None) else project_root()
+    if not root.is_dir():
+        raise UsageError(f"--project: {root} is not a directory")
+    return root
+
+
+def load_stacks(args: argparse.Namespace) -> list[StackConfig]:
+    """Validate every selected stack before rendering any, so bad input writes nothing at all."""
+    root = _project(args)
+    names = [args.stack] if getattr(args, "stack", None) else list_stacks(root)
     if not names:
-        raise UsageError(f"--stack: no Pulumi.<stack>.yaml files in {project_root()}")
-    return names
+        raise UsageError(f"--stack: no Pulumi.<stack>.yaml files in {root}")
+    return [load_stack(name, root) for name in names]
 
 
-def _render_stack(name: str):  # type: ignore[no-untyped-def]
-    from avg_voip.render import render
+def _render(stack: StackConfig) -> RecordSet:
+    from avg_voip.render import RenderError, render
 
-    stack = load_stack(name)
-    return stack, render(stack)
+    try:
+        return render(stack)
+    except RenderError as exc:
+        raise UsageError(f"{stack.name}: {exc}") from None
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -53,9 +64,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     from avg_voip.audit import _atomic_write
 
-    for name in _stacks(args):
+    for stack in load_stacks(args):
+        name = stack.name
         with console.status(f"rendering {name} under Pulumi mocks"):
-            _, records = _render_stack(name)
+            records = _render(stack)
         out = Path(args.out) / name
         _atomic_write(out / "records.json", json.dumps(records.to_dict(), indent=2, sort_keys=True) + "\n")
         if isinstance(records.outputs.get("inventory"), dict):
@@ -94,9 +106,10 @@ def print_verdict(verdict: Verdict, show_pass: bool = False) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     worst = 0
-    for name in _stacks(args):
+    for stack in load_stacks(args):
+        name = stack.name
         with console.status(f"rendering {name} and evaluating the rules"):
-            stack, records = _render_stack(name)
+            records = _render(stack)
             verdict = judge(records, stack.profile)
         out = Path(args.out) / name
         write_reports(verdict, out)
@@ -134,12 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--stack", help="one stack (default: every Pulumi.<stack>.yaml)")
     p.add_argument("--out", default="reports", help="output directory (default: reports)")
+    p.add_argument(
+        "--project", help="directory holding the Pulumi.<stack>.yaml files (default: this checkout)"
+    )
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("audit", help="render and judge stacks; write reports/<stack>/")
     p.add_argument("--stack", help="one stack (default: every Pulumi.<stack>.yaml)")
     p.add_argument("--out", default="reports", help="output directory (default: reports)")
     p.add_argument("--show-pass", action="store_true", help="list PASS findings in the terminal table too")
+    p.add_argument(
+        "--project", help="directory holding the Pulumi.<stack>.yaml files (default: this checkout)"
+    )
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("rules", help="list the rule catalogue")
@@ -169,10 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.func(args))
     except (UsageError, ProfileError) as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        err_console.print("interrupted", markup=False)
+        print("interrupted", file=sys.stderr)
         return 130
 
 
