@@ -70,7 +70,7 @@ class _Mocks(pmocks.Mocks):
                 state.setdefault("linuxDevice", f"/dev/disk/by-id/scsi-0HC_Volume_{rid}")
         return rid, state
 
-    def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         tok = args.token
         if tok == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
@@ -78,7 +78,7 @@ class _Mocks(pmocks.Mocks):
                 "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/render",
                 "userId": "AIDAMOCK",
                 "id": ACCOUNT_ID,
-            }, None
+            }, []
         if tok == "aws:index/getRegion:getRegion":
             region = args.args.get("region") or args.args.get("name") or self.region
             return {
@@ -86,23 +86,23 @@ class _Mocks(pmocks.Mocks):
                 "region": region,
                 "id": region,
                 "endpoint": f"ec2.{region}.amazonaws.com",
-            }, None
+            }, []
         if tok == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if tok == "aws:ec2/getAmi:getAmi":
             return {
                 "id": "ami-0d9e0a1b2c3d4e5f6",
                 "imageId": "ami-0d9e0a1b2c3d4e5f6",
                 "name": "debian-12-amd64",
-            }, None
+            }, []
         if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {
                 "names": [f"{self.region}a", f"{self.region}b", f"{self.region}c"],
                 "id": self.region,
-            }, None
+            }, []
         if tok.startswith("aws:iam/getPolicyDocument"):
-            return {"json": json.dumps({"Version": "2012-10-17", "Statement": []}), "id": "doc"}, None
-        return {}, None
+            return {"json": json.dumps({"Version": "2012-10-17", "Statement": []}), "id": "doc"}, []
+        return {}, []
 
 
 class _CapturingMonitor(pmocks.MockMonitor):
@@ -141,6 +141,8 @@ def _plainify(value: Any) -> Any:
         return [_plainify(v) for v in value]
     if isinstance(value, pulumi.Resource):
         return getattr(value, "_name", str(value))
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire format carries every number as a double; JSON inputs keep integers
     return value
 
 

@@ -80,6 +80,7 @@ def covers(tr: ResourceRecord, arn: str) -> bool | None:
         Example([bucket("rec")], note="no trail"),
         Example([bucket("rec"), trail(["arn:aws:s3:::rec/"], rw="WriteOnly")], note="reads not logged"),
         Example([bucket("rec"), trail(["arn:aws:s3:::other/"])], note="another bucket"),
+        Example([bucket("rec", "other"), trail(["arn:aws:s3:::rec/"])], note="no bucket is the recordings store"),
     ],
 )
 def check(ctx: Context) -> Iterator[Result]:
@@ -87,7 +88,15 @@ def check(ctx: Context) -> Iterator[Result]:
     if ctx.profile.provider is not Provider.AWS:
         return
     trails = ctx.records.of_type(*TRAIL)
-    for b in buckets_for_store(ctx.records, Storage.RECORDINGS_STORE.value):
+    recordings = buckets_for_store(ctx.records, Storage.RECORDINGS_STORE.value)
+    if not recordings:
+        yield fail(
+            ctx.stack_target,
+            "no bucket is tagged as the recordings store, so no trail can be shown to cover it",
+            None,
+            "a recordings bucket covered by S3 data events",
+        )
+    for b in recordings:
         arn = _bucket_arn(b)
         answers = [covers(t, arn) for t in trails]
         if True in answers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from avg_voip.findings import Severity
-from avg_voip.profile import Storage
+from avg_voip.profile import Provider, Storage
 from avg_voip.records import is_unknown
 from policies.engine import Context, Example, Result, fail, ok, rule, unverified
 from policies.rules._util import BUCKET_LIFECYCLE, LOG_GROUP, bucket, buckets_for_store, res, side_resources
@@ -47,12 +47,21 @@ def _logs(days: int, group_days: int | None = 545) -> list[dict[str, object]]:
         Example(_logs(3650), note="log bucket keeps ten years"),
         Example(_logs(730, group_days=None), note="log group never expires"),
         Example(_logs(730, group_days=1827), note="log group keeps five years"),
+        Example(_logs(730)[1:], note="no audit log bucket"),
     ],
 )
 def check(ctx: Context) -> Iterator[Result]:
     assert ctx.profile is not None
     bound = ctx.profile.audit_log.retention_days
-    for b in buckets_for_store(ctx.records, Storage.AUDIT_LOG_STORE.value):
+    log_buckets = buckets_for_store(ctx.records, Storage.AUDIT_LOG_STORE.value)
+    if ctx.profile.provider is Provider.AWS and not log_buckets:
+        yield fail(
+            ctx.stack_target,
+            "no bucket is tagged as the audit log store",
+            None,
+            f"logs expiring <= {bound} days",
+        )
+    for b in log_buckets:
         rules = [
             r
             for r in covering_rules(side_resources(ctx.records, BUCKET_LIFECYCLE, b), LOG_PREFIX)

@@ -1,0 +1,162 @@
+"""The command line: the main job on the example stacks, and bad input ending in one line, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from avg_voip.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _stack_file(tmp: Path, name: str, doc: Any) -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / f"Pulumi.{name}.yaml"
+    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc))
+    return path
+
+
+def _mortgage() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "Pulumi.mortgage-aws.yaml").read_text())
+
+
+def _run_bad(tmp_path: Path, capsys: pytest.CaptureFixture[str], doc: Any, *extra: str) -> str:
+    project = tmp_path / "project"
+    _stack_file(project, "bad", doc)
+    out = tmp_path / "reports"
+    code = main(["audit", "--stack", "bad", "--project", str(project), "--out", str(out), *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert not out.exists(), "bad input must not write any report"
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    doc = _mortgage()
+    cur = doc["config"]["avg-voip:profile"]
+    keys = path.split(".")
+    for k in keys[:-1]:
+        cur = cur[int(k)] if k.isdigit() else cur[k]
+    if value is None:
+        del cur[keys[-1]]
+    else:
+        cur[int(keys[-1]) if keys[-1].isdigit() else keys[-1]] = value
+    return doc
+
+
+BAD_DOCS = [
+    ("not a mapping", "- just\n- a list\n", "must be a YAML mapping"),
+    ("invalid yaml", "config: [unclosed\n", "not valid YAML"),
+    ("no config", {"something": 1}, "config: must be a mapping"),
+    ("no profile", {"config": {"aws:region": "eu-central-1"}}, "avg-voip:profile: is required"),
+    ("non-EU region", _with("location", "us-east-1"), "location: us-east-1 is in US"),
+    ("unknown region", _with("location", "eu-moon-1"), "unknown aws location"),
+    ("zero retention", _with("data_categories.0.retention_days", 0), "data_categories.0.retention_days"),
+    (
+        "no legal basis",
+        _with("data_categories.0.legal_basis", None),
+        "data_categories.0.legal_basis: is required",
+    ),
+    ("ssh from anywhere", _with("network.admin_cidrs", ["0.0.0.0/0"]), "network.admin_cidrs"),
+    ("bad cidr", _with("network.sip_peer_cidrs", ["300.1.1.1/8"]), "network.sip_peer_cidrs"),
+    ("unknown provider", _with("provider", "azure"), "provider: must be one of"),
+    ("missing hosts", _with("hosts", None), "hosts: is required"),
+]
+
+
+@pytest.mark.parametrize(("label", "doc", "text"), BAD_DOCS, ids=[b[0] for b in BAD_DOCS])
+def test_bad_stack_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], label: str, doc: Any, text: str
+) -> None:
+    err = _run_bad(tmp_path, capsys, doc)
+    assert text in err, err
+
+
+def test_region_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _mortgage()
+    doc["config"]["aws:region"] = "eu-west-1"
+    assert "config.aws:region" in _run_bad(tmp_path, capsys, doc)
+
+
+def test_plaintext_credential_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _mortgage()
+    doc["config"]["aws:secretKey"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    err = _run_bad(tmp_path, capsys, doc)
+    assert "config.aws:secretKey" in err and "wJalrX" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["audit", "--bogus"],
+        ["frobnicate"],
+        ["audit", "--stack", "../etc/passwd"],
+        ["audit", "--stack", "nope"],
+    ],
+)
+def test_bad_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code = main([*argv, "--out", str(tmp_path / "r")] if argv[0] == "audit" else argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error:"), err
+    assert not (tmp_path / "r").exists()
+
+
+def test_one_bad_stack_stops_all_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    _stack_file(project, "good", _mortgage())
+    _stack_file(project, "zz-bad", _with("location", "ap-southeast-2"))
+    out = tmp_path / "reports"
+    assert main(["audit", "--project", str(project), "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("stack", ["healthcare-hcloud", "mortgage-aws"])
+def test_audit_example_stack_is_compliant(tmp_path: Path, stack: str) -> None:
+    out = tmp_path / "reports"
+    code = main(["audit", "--stack", stack, "--out", str(out)])
+    doc = json.loads((out / stack / "findings.json").read_text())
+    failing = [f for f in doc["findings"] if f["status"] in ("FAIL", "NOT-VERIFIED")]
+    assert code == 0, failing
+    assert doc["summary"]["PASS"] > 10
+    assert doc["summary"]["MANUAL"] >= 4, "manual obligations must be listed"
+    records = json.loads((out / stack / "records.json").read_text())
+    assert len(records["resources"]) > 5
+    hostvars = yaml.safe_load((out / stack / "ansible" / "hostvars.yml").read_text())
+    assert hostvars["avg_voip_stack"] == stack
+
+
+def test_violating_stack_exits_1(tmp_path: Path) -> None:
+    """A stack whose hosts keep health recordings longer than the profile would be caught by the plan rules.
+
+    The profile refuses such values itself, so the violation is made in the rendered records."""
+    from avg_voip.audit import judge
+    from avg_voip.render import render
+    from avg_voip.stackconfig import load_stack
+
+    stack = load_stack("healthcare-hcloud")
+    records = render(stack)
+    for cat in records.outputs["hostvars"]["avg_voip_recording_categories"]:
+        cat["retention_days"] = 400
+    verdict = judge(records, stack.profile)
+    assert verdict.exit_code == 1
+    assert {f.rule_id for f in verdict.findings if f.status.value == "FAIL"} == {"AVG-RET-003"}
+
+
+def test_script_entry_point(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "avg-voip"), "audit", "--stack", "nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2 and proc.stderr.startswith("error: --stack"), proc.stderr
