@@ -83,6 +83,8 @@ class CloudMocks(pulumi.runtime.Mocks):
                 state.setdefault("ipv4Address", f"203.0.113.{n % 250 + 1}")
                 state.setdefault("ipv6Address", f"2001:db8:{n:x}::1")
                 state.setdefault("status", "running")
+            if kind == "Volume":
+                state.setdefault("linuxDevice", f"/dev/disk/by-id/scsi-0HC_Volume_{rid}")
             return rid, state
         if package == "aws":
             return self._aws(args, module, kind, state)
@@ -153,8 +155,9 @@ class CloudMocks(pulumi.runtime.Mocks):
             state.setdefault("publicIp", f"198.18.{serial % 250}.{serial % 200 + 10}")
         if kind == "Instance":
             state.setdefault("privateIp", f"10.0.0.{serial % 200 + 10}")
-        if kind == "KeyPair":
-            state.setdefault("keyName", state.get("keyName") or f"{args.name}-{suffix}")
+        if kind == "KeyPair":  # a key pair's id is its name
+            rid = state.get("keyName") or f"{args.name}-{suffix}"
+            state["keyName"] = rid
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -213,11 +216,16 @@ class _RecordingMonitor(mocks.MockMonitor):
         return response
 
 
-def render(stack: str, config: dict[str, Any], region: str = "eu-central-1") -> Render:
-    """Run the program for `stack` with `config` (keys like `avg-voip:profile`; values plain or JSON)."""
+def render(
+    stack: str, config: dict[str, Any], region: str = "eu-central-1", into: Render | None = None
+) -> Render:
+    """Run the program for `stack` with `config` (keys like `avg-voip:profile`; values plain or JSON).
+
+    `into` collects the resources even when the program fails (e.g. to show nothing was registered).
+    """
     from infra.program import main
 
-    result = Render(stack=stack)
+    result = into if into is not None else Render(stack=stack)
     cloud = CloudMocks(str(config.get("aws:region") or region))
     monitor = _RecordingMonitor(cloud, result)
     loop = asyncio.new_event_loop()

@@ -72,7 +72,7 @@ class Backups(pulumi.ComponentResource):
             rules=[
                 aws.backup.PlanRuleArgs(
                     rule_name="daily",
-                    target_vault_name=self.vault.name,
+                    target_vault_name=self.vault.id,  # a vault's id is its name
                     schedule=DAILY_SCHEDULE,
                     start_window=60,
                     completion_window=360,
@@ -99,7 +99,7 @@ class Backups(pulumi.ComponentResource):
             opts=child,
         )
         attachment = aws.iam.RolePolicyAttachment(
-            "backup", role=role.name, policy_arn=BACKUP_SERVICE_POLICY, opts=child
+            "backup", role=role.id, policy_arn=BACKUP_SERVICE_POLICY, opts=child
         )
         aws.backup.Selection(
             "sip-hosts",

@@ -105,7 +105,7 @@ class SipHosts(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        profile = aws.iam.InstanceProfile(name, role=self.role.name, tags=args.tags, opts=child)
+        profile = aws.iam.InstanceProfile(name, role=self.role.id, tags=args.tags, opts=child)
         key_pair = aws.ec2.KeyPair("admin", public_key=args.admin_ssh_keys[0], tags=args.tags, opts=child)
         extra_keys = args.admin_ssh_keys[1:]
 
@@ -119,8 +119,8 @@ class SipHosts(pulumi.ComponentResource):
                 instance_type=args.instance_type,
                 subnet_id=args.subnet_id,
                 vpc_security_group_ids=[args.security_group_id],
-                iam_instance_profile=profile.name,
-                key_name=key_pair.key_name,
+                iam_instance_profile=profile.id,
+                key_name=key_pair.id,  # the key pair's id is its name
                 user_data=cloud_config(extra_keys) if extra_keys else None,
                 monitoring=True,
                 ebs_optimized=True,

@@ -19,11 +19,6 @@ DEFAULT_IMAGE = "debian-12"
 FIRST_HOST_OFFSET = 10  # private addresses .11, .12, ... in the hosts' subnet
 
 
-def volume_device(volume_id: str) -> str:
-    """How the host sees a Hetzner volume: a stable by-id path carrying the volume's id."""
-    return f"/dev/disk/by-id/scsi-0HC_Volume_{volume_id}"
-
-
 @dataclass(frozen=True)
 class HcloudHostsArgs:
     count: int
@@ -46,7 +41,7 @@ class HcloudHost:
     name: str
     server: hcloud.Server
     volume: hcloud.Volume
-    device: Output[str]
+    device: Output[str]  # the provider's `linux_device`: /dev/disk/by-id/scsi-0HC_Volume_<id>
 
 
 class HcloudSipHosts(pulumi.ComponentResource):
@@ -108,7 +103,5 @@ class HcloudSipHosts(pulumi.ComponentResource):
                 automount=False,  # the host unlocks and mounts it after LUKS setup
                 opts=child,
             )
-            self.hosts.append(
-                HcloudHost(name=host, server=server, volume=volume, device=volume.id.apply(volume_device))
-            )
+            self.hosts.append(HcloudHost(name=host, server=server, volume=volume, device=volume.linux_device))
         self.register_outputs({"server_ids": [h.server.id for h in self.hosts]})
