@@ -57,7 +57,7 @@ def _store(
     return ObjectStore(
         name,
         ObjectStoreArgs(
-            purpose=storage.value,
+            store=storage.value,
             kms_key_arn=key.arn,
             rules=[
                 LifecycleRule(id=c.id, prefix=c.prefix, expiration_days=c.retention_days) for c in categories

@@ -254,6 +254,13 @@ def render(
     return result
 
 
+def render_stack(stack: str) -> Render:
+    """Render an example stack from its `Pulumi.<stack>.yaml` (secure values are left out, as Pulumi would)."""
+    from avg_voip.stackconfig import load_stack
+
+    return render(stack, load_stack(stack).config)
+
+
 def _split(token: str) -> tuple[str, str, str]:
     package, _, rest = token.partition(":")
     module, _, kind = rest.partition(":")

@@ -11,7 +11,7 @@ import pytest
 from avg_voip.profile import Storage
 from avg_voip.stackconfig import load_stack
 from infra.components.aws_network import CLOUDWATCH_RETENTION_DAYS, cloudwatch_retention
-from infra.mocks import Render, RenderedResource, render
+from infra.mocks import Render, RenderedResource, render_stack
 
 STACK = "mortgage-aws"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -24,8 +24,8 @@ def stack() -> Any:
 
 
 @pytest.fixture(scope="module")
-def rendered(stack: Any) -> Render:
-    return render(STACK, stack.config)
+def rendered() -> Render:
+    return render_stack(STACK)
 
 
 def _for_bucket(rendered: Render, token: str, bucket: RenderedResource) -> RenderedResource:
@@ -462,3 +462,12 @@ def test_outputs_give_inventory_and_host_vars(rendered: Render) -> None:
     assert rendered.outputs["hostvars"]["avg_voip_recordings_device"] == "/dev/nvme1n1"
     assert rendered.outputs["hostvars"]["avg_voip_stack"] == STACK
     assert rendered.outputs["recordings_bucket"] == rendered.named(BUCKET, "recordings").id
+
+
+def test_every_bucket_names_the_store_it_is(rendered: Render) -> None:
+    stores = {b.name: b.inputs["tags"].get("avg-voip:store") for b in rendered.of_type(BUCKET)}
+    assert stores == {
+        "recordings": "recordings_store",
+        "metadata": "metadata_store",
+        "audit-logs": "audit_log_store",
+    }

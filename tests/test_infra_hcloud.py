@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from avg_voip.stackconfig import load_stack
-from infra.mocks import Render, render
+from infra.mocks import Render, render_stack
 
 STACK = "healthcare-hcloud"
 SERVER = "hcloud:index/server:Server"
@@ -24,8 +24,8 @@ def stack() -> Any:
 
 
 @pytest.fixture(scope="module")
-def rendered(stack: Any) -> Render:
-    return render(STACK, stack.config)
+def rendered() -> Render:
+    return render_stack(STACK)
 
 
 def test_only_hetzner_resources_are_registered(rendered: Render) -> None:

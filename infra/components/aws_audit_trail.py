@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi import Output, ResourceOptions
 
+from avg_voip.profile import Storage
 from infra.components.aws_iam import policy_document, service_trust_policy
 from infra.components.aws_network import cloudwatch_retention
 from infra.components.aws_object_store import LifecycleRule, ObjectStore, ObjectStoreArgs
@@ -78,7 +79,7 @@ class AuditTrail(pulumi.ComponentResource):
         self.store = ObjectStore(
             "audit-logs",
             ObjectStoreArgs(
-                purpose="audit trail (CloudTrail log files)",
+                store=Storage.AUDIT_LOG_STORE.value,
                 kms_key_arn=args.logs_kms_key_arn,
                 rules=[
                     LifecycleRule(id="audit-logs", prefix=LOG_PREFIX, expiration_days=args.retention_days)

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from pulumi import Output, ResourceOptions
 
 from infra.components.aws_iam import policy_document
+from infra.components.tags import STORE_TAG
 
 # Versions of deleted or expired objects stay recoverable this long, then go: a recording must not outlive its
 # retention by more than a day through an old version.
@@ -31,7 +32,7 @@ PolicyStatements = Callable[[Output[str]], Output[list[dict[str, Any]]]]
 
 @dataclass(frozen=True)
 class ObjectStoreArgs:
-    purpose: str
+    store: str  # the profile's storage this bucket is, e.g. recordings_store
     kms_key_arn: Output[str]
     rules: list[LifecycleRule]
     tags: dict[str, str] = field(default_factory=dict)
@@ -81,7 +82,7 @@ class ObjectStore(pulumi.ComponentResource):
         self.bucket = aws.s3.Bucket(
             name,
             force_destroy=False,  # a stack update never empties a store of personal data
-            tags={**args.tags, "avg-voip:purpose": args.purpose},
+            tags={**args.tags, STORE_TAG: args.store},
             opts=child,
         )
         bucket_id = self.bucket.id

@@ -6,6 +6,8 @@ import re
 
 STACK_TAG = "avg-voip:stack"
 CATEGORIES_TAG = "avg-voip:data-categories"
+# Which store of the profile a bucket is: recordings_store, metadata_store or audit_log_store.
+STORE_TAG = "avg-voip:store"
 
 _LABEL_VALUE = re.compile(r"[^a-zA-Z0-9._-]")
 
