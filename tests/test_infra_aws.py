@@ -471,3 +471,22 @@ def test_every_bucket_names_the_store_it_is(rendered: Render) -> None:
         "metadata": "metadata_store",
         "audit-logs": "audit_log_store",
     }
+
+
+def test_every_bucket_policy_refuses_kms_uploads_that_name_no_key(rendered: Render) -> None:
+    for bucket in rendered.of_type(BUCKET):
+        policy = _for_bucket(rendered, "aws:s3/bucketPolicy:BucketPolicy", bucket)
+        refusing = [
+            s
+            for s in _statements(policy.inputs["policy"])
+            if s["Effect"] == "Deny"
+            and s["Condition"].get("Null", {}).get("s3:x-amz-server-side-encryption-aws-kms-key-id") == "true"
+        ]
+        assert refusing, f"bucket {bucket.name}: aws:kms uploads without a key id would use the aws/s3 key"
+
+
+def test_backup_copy_key_serves_backup_and_ebs_copies_in_its_region(rendered: Render) -> None:
+    statements = _statements(rendered.named(KEY, "backup-copy-eu-west-1").inputs["policy"])
+    (use,) = [s for s in statements if s["Sid"] == "AccountPrincipalsUseKeyThroughServices"]
+    services = set(use["Condition"]["StringEquals"]["kms:ViaService"])
+    assert services == {"ec2.eu-west-1.amazonaws.com", "backup.eu-west-1.amazonaws.com"}, "copy key: services"

@@ -50,7 +50,7 @@ class Backups(pulumi.ComponentResource):
                 CustomerKeyArgs(
                     description=f"Backup copies of stack {args.stack} in {region}",
                     alias=f"{args.stack}-backup-copy",
-                    uses=(KeyUse.BACKUP,),
+                    uses=(KeyUse.BACKUP, KeyUse.EBS),  # EBS snapshot copies are made by EC2
                     account_id=args.account_id,
                     region=region,
                     set_region=True,

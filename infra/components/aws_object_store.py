@@ -60,6 +60,18 @@ def baseline_statements(bucket_arn: str, kms_key_arn: str) -> list[dict[str, Any
             "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
         },
         {
+            # `aws:kms` without a key id would fall back to the AWS-managed aws/s3 key, not the bucket's CMK.
+            "Sid": "DenyKmsUploadsWithoutAKeyId",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {
+                "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+            },
+        },
+        {
             "Sid": "DenyUploadsWithOtherKeys",
             "Effect": "Deny",
             "Principal": "*",
