@@ -113,10 +113,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
             verdict = judge(records, stack.profile)
         out = Path(args.out) / name
         write_reports(verdict, out)
+        _write_auditor_reports(verdict, out, stack.path)
         print_verdict(verdict, show_pass=args.show_pass)
         console.print(f"reports: {out}/\n")
         worst = max(worst, verdict.exit_code, key=_severity_of_exit)
     return worst
+
+
+def _write_auditor_reports(verdict: Verdict, out: Path, stack_path: Path) -> None:
+    """Control matrix, processing register and report.html beside the findings (avg_voip.report_cli)."""
+    try:
+        from avg_voip.report_cli import write_auditor_reports
+    except ModuleNotFoundError as exc:
+        if exc.name != "avg_voip.report_cli":
+            raise
+        return
+    write_auditor_reports(verdict, out, stack_path=stack_path, command="avg-voip audit")
 
 
 def _severity_of_exit(code: int) -> int:

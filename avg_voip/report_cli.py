@@ -1,0 +1,399 @@
+"""Auditor deliverables: the AVG control matrix, the Art. 30 register and one self-contained HTML report.
+
+`avg-voip report` writes them per stack (`avg-voip audit` does too); `avg-voip register` writes only the
+register. Everything is built in memory first and lands together: bad input writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from avg_voip.audit import Verdict, judge
+from avg_voip.evidence import (
+    Evidence,
+    InputFile,
+    canonical_json,
+    finding_evidence,
+    finding_order,
+    generated_input,
+    git_commit,
+    input_file,
+    load_host_findings,
+    merge_findings,
+    profile_sha256,
+    run_block,
+    stable_json,
+    tool_versions,
+)
+from avg_voip.findings import Finding
+from avg_voip.matrix import CONTROLS_PATH, STATUS_ORDER, Matrix, build_matrix, catalogue, matrix_markdown
+from avg_voip.profile import ProfileError
+from avg_voip.register import build_register, register_finding, require
+from avg_voip.residency import CATALOGUE_PATH
+from avg_voip.stackconfig import load_stack, project_root, stack_file
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Register of processing activities (Art. 30 AVG/GDPR)",
+        "stack": "Stack",
+        "controller": "Controller",
+        "dpo": "Data protection officer",
+        "processors": "Processors",
+        "agreement": "agreement",
+        "activity": "Processing activity",
+        "a": "(a) Controller and DPO",
+        "b": "(b) Purposes and legal basis",
+        "c": "(c) Data subjects and personal data",
+        "d": "(d) Recipients",
+        "e": "(e) Transfers outside the EU/EEA",
+        "f": "(f) Retention",
+        "g": "(g) Security measures (as deployed and judged)",
+        "subjects": "Data subjects",
+        "kind": "kind",
+        "special": "special category (Art. 9)",
+        "roles": "Internal roles with read access",
+        "none_transfers": "None: every location of this stack is in the EU/EEA",
+        "days": "days",
+        "rationale": "rationale",
+        "generated": "Generated from the compliance profile and the stack's findings; do not edit by hand.",
+        "free_text": "Texts quoted from the profile are in the language the profile uses; check results are in English.",
+        "not_proven": "Not (yet) proven by a check",
+        "profile_hash": "Profile SHA-256",
+        "sub_processors": "sub-processors",
+    },
+    "nl": {
+        "title": "Register van verwerkingsactiviteiten (art. 30 AVG)",
+        "stack": "Stack",
+        "controller": "Verwerkingsverantwoordelijke",
+        "dpo": "Functionaris gegevensbescherming",
+        "processors": "Verwerkers",
+        "agreement": "verwerkersovereenkomst",
+        "activity": "Verwerkingsactiviteit",
+        "a": "(a) Verwerkingsverantwoordelijke en FG",
+        "b": "(b) Doeleinden en grondslag",
+        "c": "(c) Betrokkenen en persoonsgegevens",
+        "d": "(d) Ontvangers",
+        "e": "(e) Doorgifte buiten de EU/EER",
+        "f": "(f) Bewaartermijnen",
+        "g": "(g) Beveiligingsmaatregelen (zoals uitgerold en beoordeeld)",
+        "subjects": "Betrokkenen",
+        "kind": "soort",
+        "special": "bijzondere persoonsgegevens (art. 9)",
+        "roles": "Interne rollen met leestoegang",
+        "none_transfers": "Geen: elke locatie van deze stack ligt in de EU/EER",
+        "days": "dagen",
+        "rationale": "onderbouwing",
+        "generated": "Gegenereerd uit het complianceprofiel en de bevindingen van de stack; niet met de hand bewerken.",
+        "free_text": "Teksten uit het profiel staan in de taal van het profiel; uitkomsten van controles in het Engels.",
+        "not_proven": "(Nog) niet aangetoond door een controle",
+        "profile_hash": "SHA-256 van het profiel",
+        "sub_processors": "subverwerkers",
+    },
+}
+
+
+@dataclass
+class Deliverables:
+    """Everything one stack's auditor documents say, built before anything is written."""
+
+    stack: str
+    matrix: Matrix
+    register: dict[str, Any]
+    evidence: Evidence
+    findings: list[Finding]
+    run: dict[str, str]
+    verdict: Verdict
+
+
+def _env() -> Environment:
+    return Environment(
+        loader=PackageLoader("avg_voip", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def build_deliverables(
+    verdict: Verdict,
+    *,
+    host_findings: list[Finding] | None = None,
+    inputs: list[InputFile] | None = None,
+    command: str = "avg-voip report",
+) -> Deliverables:
+    """Matrix, register and evidence for one verdict. Raises ProfileError when the register cannot be made."""
+    profile = require(verdict.profile)
+    findings = merge_findings(verdict.findings, host_findings or [])
+    register = build_register(profile, verdict.stack, findings)
+    generated = {"register": register_finding(register, verdict.stack)}
+    matrix = build_matrix(
+        verdict.stack, findings, profile, host_checks_run=host_findings is not None, generated=generated
+    )
+    files = list(inputs or [])
+    files.append(
+        generated_input(
+            "records (canonical JSON)", canonical_json(verdict.records.to_dict()), "resource records"
+        )
+    )
+    evidence = Evidence(
+        stack=verdict.stack,
+        profile_sha256=profile_sha256(profile),
+        git_commit=git_commit(),
+        tools=tool_versions(),
+        inputs=tuple(files),
+        source=verdict.records.source,
+        host_checks_run=host_findings is not None,
+    )
+    return Deliverables(verdict.stack, matrix, register, evidence, findings, run_block(command), verdict)
+
+
+def standard_inputs(stack: str, stack_path: Path | None = None) -> list[InputFile]:
+    """The files every audit reads: the stack config, the residency catalogue and the control matrix."""
+    out = [
+        input_file(CATALOGUE_PATH, "residency catalogue"),
+        input_file(CONTROLS_PATH, "control matrix"),
+    ]
+    path = stack_path
+    if path is None:
+        try:
+            path = stack_file(stack)
+        except ProfileError:
+            path = None
+    if path is not None and path.is_file():
+        out.append(input_file(path, "stack config"))
+    return out
+
+
+def register_files(d: Deliverables, out_dir: Path) -> dict[Path, str]:
+    env = _env()
+    doc = {**d.register, "generated_from": _provenance(d)}
+    files = {out_dir / "register.json": stable_json(doc)}
+    for lang in ("en", "nl"):
+        text = env.get_template("register.md.j2").render(r=doc, t=LABELS[lang], lang=lang)
+        files[out_dir / f"register.{lang}.md"] = text
+    return files
+
+
+def _provenance(d: Deliverables) -> dict[str, str]:
+    return {"profile_sha256": d.evidence.profile_sha256, "git_commit": d.evidence.git_commit}
+
+
+def evidence_document(d: Deliverables) -> dict[str, Any]:
+    counts = {s.value: 0 for s in STATUS_ORDER}
+    for f in d.findings:
+        counts[f.status.value] += 1
+    return {
+        "run": d.run,
+        "evidence": d.evidence.to_dict(),
+        "summary": counts,
+        "findings": [finding_evidence(f) for f in sorted(d.findings, key=finding_order)],
+    }
+
+
+def report_files(d: Deliverables, out_dir: Path) -> dict[Path, str]:
+    """Every auditor file of one stack, as text, keyed by path."""
+    matrix_doc = {**d.matrix.to_dict(), "evidence": d.evidence.to_dict()}
+    files = {
+        out_dir / "matrix.json": stable_json(matrix_doc),
+        out_dir / "matrix.md": matrix_markdown(d.matrix),
+        out_dir / "evidence.json": stable_json(evidence_document(d)),
+    }
+    files.update(register_files(d, out_dir))
+    files[out_dir / "report.html"] = render_html(d)
+    return files
+
+
+def render_html(d: Deliverables) -> str:
+    metas = catalogue()
+    by_status = {s.value: [f for f in d.findings if f.status is s] for s in STATUS_ORDER}
+    finding_counts = {k: len(v) for k, v in by_status.items()}
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            d=d,
+            matrix=d.matrix,
+            register=d.register,
+            evidence=d.evidence.to_dict(),
+            run=d.run,
+            by_status=by_status,
+            finding_counts=finding_counts,
+            statuses=[s.value for s in STATUS_ORDER],
+            metas=metas,
+            profile=d.verdict.profile,
+            t=LABELS["en"],
+            show=_show,
+            short=_short,
+        )
+    )
+
+
+def _short(target: str) -> str:
+    return target.rsplit("::", 1)[-1] if target.startswith("urn:") else target
+
+
+def _show(value: Any) -> str:
+    """Observed and expected values as compact, stable text."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def write_together(files: dict[Path, str]) -> list[Path]:
+    """Write every file to a temporary sibling first, then rename them all: all land, or none do."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            staged.append((tmp, path))
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    return [path for _, path in staged]
+
+
+def write_auditor_reports(
+    verdict: Verdict,
+    out_dir: Path,
+    *,
+    host_findings: list[Finding] | None = None,
+    inputs: list[InputFile] | None = None,
+    stack_path: Path | None = None,
+    only_register: bool = False,
+    command: str = "avg-voip report",
+) -> list[Path]:
+    """Matrix, register (nl/en, Markdown/JSON), evidence and report.html for one stack, written together."""
+    files_in = standard_inputs(verdict.stack, stack_path) + list(inputs or [])
+    d = build_deliverables(verdict, host_findings=host_findings, inputs=files_in, command=command)
+    files = register_files(d, out_dir) if only_register else report_files(d, out_dir)
+    return write_together(files)
+
+
+# -- command line ----------------------------------------------------------------------------------------
+
+
+def _stack_names(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
+    from avg_voip.stackconfig import list_stacks
+
+    if args.stack_file:
+        path = Path(args.stack_file)
+        name = args.stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        return [(name, path)]
+    names = [args.stack] if args.stack else list_stacks()
+    if not names:
+        raise ProfileError("--stack", f"no Pulumi.<stack>.yaml files in {project_root()}")
+    return [(n, None) for n in names]
+
+
+def _verdict(name: str, path: Path | None, records_file: str | None) -> tuple[Verdict, list[InputFile]]:
+    from avg_voip.records import RecordSet
+
+    stack = load_stack(name, path=path)
+    require(stack.profile)  # before any rendering: bad input stops here, nothing written
+    extra: list[InputFile] = []
+    if records_file:
+        rpath = Path(records_file)
+        try:
+            records = RecordSet.from_dict(json.loads(rpath.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ProfileError("--records", f"cannot read resource records from {rpath}: {exc}") from None
+        extra.append(input_file(rpath, "resource records file"))
+    else:
+        from avg_voip.render import render
+
+        records = render(stack)
+    return judge(records, stack.profile), extra
+
+
+def _run(args: argparse.Namespace, only_register: bool) -> int:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    host: list[Finding] | None = None
+    extra: list[InputFile] = []
+    if args.host_findings:
+        path = Path(args.host_findings)
+        try:
+            host = load_host_findings(path)
+        except ValueError as exc:
+            raise ProfileError("--host-findings", str(exc)) from None
+        extra.append(input_file(path, "host findings"))
+    worst = 0
+    for name, path in _stack_names(args):
+        verdict, more = _verdict(name, path, args.records)
+        out = Path(args.out) / name
+        written = write_auditor_reports(
+            verdict,
+            out,
+            host_findings=host,
+            inputs=extra + more,
+            stack_path=path,
+            only_register=only_register,
+            command="avg-voip register" if only_register else "avg-voip report",
+        )
+        if not only_register:
+            c = json.loads((out / "matrix.json").read_text(encoding="utf-8"))["summary"]
+            console.print(
+                f"{name}: obligations [green]{c['PASS']} PASS[/]  [red]{c['FAIL']} FAIL[/]  "
+                f"[yellow]{c['NOT-VERIFIED']} NOT-VERIFIED[/]  [cyan]{c['MANUAL']} MANUAL[/]"
+            )
+        console.print(f"{name}: " + ", ".join(str(p) for p in sorted(written)))
+        worst = max(worst, 1 if verdict.exit_code == 1 else 0)
+    return worst
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _run(args, only_register=False)
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    return _run(args, only_register=True)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stack", help="one stack (default: every Pulumi.<stack>.yaml)")
+    p.add_argument("--stack-file", help="a stack config file outside the project (Pulumi.<stack>.yaml)")
+    p.add_argument("--records", help="resource records (records.json) to judge instead of rendering")
+    p.add_argument(
+        "--host-findings", help="host findings (JSON) to merge; without it host checks are NOT-VERIFIED"
+    )
+    p.add_argument("--out", default="reports", help="output directory (default: reports)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "report", help="control matrix, processing register and HTML report per stack (reports/<stack>/)"
+    )
+    _common(p)
+    p.set_defaults(func=cmd_report)
+    p = subparsers.add_parser("register", help="only the Art. 30 processing register (nl/en, Markdown/JSON)")
+    _common(p)
+    p.set_defaults(func=cmd_register)
+
+
+__all__ = [
+    "Deliverables",
+    "build_deliverables",
+    "register",
+    "render_html",
+    "write_auditor_reports",
+    "write_together",
+]
