@@ -46,7 +46,7 @@ def register(subparsers: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def log(msg: str) -> None:
         console.print(f"[bold cyan]lab[/] {msg}")

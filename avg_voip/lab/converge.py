@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ def run_playbook(inventory: Path, paths: LabPaths, number: int, timeout_s: float
     ansible = config.REPO_ROOT / ".venv" / "bin" / "ansible-playbook"
     exe = str(ansible if ansible.exists() else "ansible-playbook")
     cmd = [exe, "-i", str(inventory), str(playbook_path())]
+    # Extra ansible-playbook arguments for a lab run, e.g. AVG_VOIP_LAB_ANSIBLE_ARGS="--tags ssh_hardening -v".
+    cmd += shlex.split(os.environ.get("AVG_VOIP_LAB_ANSIBLE_ARGS", ""))
     start = time.monotonic()
     with open(log, "w") as out:
         try:
@@ -122,17 +125,39 @@ def parse_recap(text: str) -> dict[str, dict[str, int]]:
 
 
 def tasks_with(text: str, status: str) -> list[str]:
-    """Names of the tasks that reported `status` (changed / fatal / failed) on some host, with the host."""
+    """Names of the tasks that reported `status` (changed / fatal / failed) on some host, with the host.
+
+    For failures the task's message is appended (the YAML result format spreads it over indented lines).
+    """
     out: list[str] = []
     task = ""
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
         if line.startswith(("TASK [", "RUNNING HANDLER [")):
             task = line[line.index("[") + 1 : line.rindex("]")] if "]" in line else line
         elif line.startswith(f"{status}: ["):
             host = line[len(status) + 3 :].split("]")[0]
             detail = ""
             if status in ("fatal", "failed"):
-                msg = re.search(r'"msg": "([^"]{0,300})', line) or re.search(r"msg: (.{0,300})", line)
-                detail = f": {msg.group(1)}" if msg else ""
+                detail = _message(line, lines[i + 1 : i + 40])
             out.append(f"{host}: {task}{detail}")
     return out
+
+
+def _message(line: str, following: list[str]) -> str:
+    m = re.search(r'"msg": "([^"]{0,300})', line)
+    if m:
+        return f": {m.group(1)}"
+    msg: list[str] = []
+    for nxt in following:
+        if not nxt.startswith(" "):
+            break
+        stripped = nxt.strip()
+        if stripped.startswith("msg:"):
+            msg.append(stripped[4:].strip())
+        elif msg and not re.match(r"^[a-z_]+:( |$)", stripped):
+            msg.append(stripped)
+        elif msg:
+            break
+    text = " ".join(msg).strip("'\" ")
+    return f": {text[:400]}" if text else ""

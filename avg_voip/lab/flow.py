@@ -45,7 +45,7 @@ def up(stack: str, paths: LabPaths, log: Log, rebuild_rootfs: bool = False, rend
     inv = inventory.build(stack, ansible_dir, paths)
     inventory.write(inv, paths)
     for o in inv.overrides:
-        log(f"lab override {o['variable']}: {o['rendered']} -> {o['lab']} ({o['why']})")
+        log(f"override {o['variable']}: {o['rendered']} -> {o['lab']} ({o['why']})")
     with lab_lock():
         figures = lifecycle.up(inv, paths, log, rebuild_rootfs=rebuild_rootfs)
     lifecycle.save_lab(paths, inv, figures)

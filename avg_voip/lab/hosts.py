@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -41,12 +43,26 @@ def write_ssh_config(paths: LabPaths, hosts: list[LabHost]) -> None:
     paths.ssh_config.write_text("\n".join(lines))
 
 
-def prepare_root(base: Path, host: LabHost, paths: LabPaths, admin_group: str, proxy_url: str) -> list[str]:
-    """Copy the base for one host and give it its identity; returns its known_hosts lines."""
-    from avg_voip.lab.rootfs import copy_for_host
-
+def mount_root(state: LabState, base: Path, host: LabHost, paths: LabPaths) -> Path:
+    """The host's root: an overlay whose lower layer is the shared base, its upper layer the host's own."""
+    hdir = paths.hosts / host.name
     root = paths.host_root(host)
-    copy_for_host(base, root)
+    if os.path.ismount(root):
+        raise LabError(f"{root} is still mounted: run `avg-voip lab down` first")
+    shutil.rmtree(hdir, ignore_errors=True)
+    for sub in ("upper", "work", "root"):
+        (hdir / sub).mkdir(parents=True)
+    state.add("mounts", str(root))
+    opts = f"lowerdir={base},upperdir={hdir / 'upper'},workdir={hdir / 'work'}"
+    run(["mount", "-t", "overlay", "overlay", "-o", opts, root])
+    return root
+
+
+def prepare_root(
+    state: LabState, base: Path, host: LabHost, paths: LabPaths, admin_group: str, proxy_url: str
+) -> list[str]:
+    """Make the host's root from the base and give it its identity; returns its known_hosts lines."""
+    root = mount_root(state, base, host, paths)
     (root / "etc/hostname").write_text(host.name + "\n")
     (root / "etc/hosts").write_text(f"127.0.0.1 localhost\n{host.address} {host.name}\n")
     (root / "etc/apt/apt.conf.d/01avg-voip-lab-proxy").write_text(f'Acquire::http::Proxy "{proxy_url}";\n')
@@ -75,7 +91,9 @@ def prepare_root(base: Path, host: LabHost, paths: LabPaths, admin_group: str, p
     return known
 
 
-def boot(state: LabState, host: LabHost, paths: LabPaths) -> subprocess.Popen[bytes]:
+def boot(
+    state: LabState, host: LabHost, paths: LabPaths, append_log: bool = False
+) -> subprocess.Popen[bytes]:
     """Boot one host with systemd as PID 1 in its own network namespace."""
     cmd = [
         "systemd-nspawn",
@@ -90,9 +108,11 @@ def boot(state: LabState, host: LabHost, paths: LabPaths) -> subprocess.Popen[by
         "--timezone=off",
         "--resolv-conf=off",
         "--link-journal=no",
+        # nftables needs CAP_NET_ADMIN; it only acts on the host's own network namespace.
+        "--capability=CAP_NET_ADMIN",
     ]
     paths.logs.mkdir(parents=True, exist_ok=True)
-    with open(paths.logs / f"console-{host.name}.log", "ab") as out:
+    with open(paths.logs / f"console-{host.name}.log", "ab" if append_log else "wb") as out:
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -148,7 +168,7 @@ def reboot(state: LabState, host: LabHost, paths: LabPaths, timeout_s: float = 1
         _reap(entry["pid"])
         time.sleep(0.3)
     state.remove("processes", entry)
-    boot(state, host, paths)
+    boot(state, host, paths, append_log=True)
     wait_for_ssh(state, host, paths, timeout_s)
     new_boot_id = ssh(paths, host, "cat /proc/sys/kernel/random/boot_id").stdout.strip()
     return {"seconds": round(time.monotonic() - start, 1), "boot_id_changed": new_boot_id != boot_id}

@@ -82,10 +82,10 @@ def _up(
     known: list[str] = []
     t0 = time.monotonic()
     for host in inv.hosts:
-        known += hosts.prepare_root(base.path, host, paths, admin_group, proxy.url(host.gateway))
+        known += hosts.prepare_root(state, base.path, host, paths, admin_group, proxy.url(host.gateway))
     paths.known_hosts.write_text("\n".join(known) + "\n")
     hosts.write_ssh_config(paths, inv.hosts)
-    figures["host_copy_seconds"] = round(time.monotonic() - t0, 1)
+    figures["host_root_seconds"] = round(time.monotonic() - t0, 1)
     t0 = time.monotonic()
     for host in inv.hosts:
         hosts.boot(state, host, paths)

@@ -18,7 +18,8 @@ from avg_voip.lab.system import LabError, run
 
 SUITE = "bookworm"
 VARIANT = "minbase"
-# What a Debian 12 cloud image brings that the playbook relies on: systemd as init, sshd, Python for Ansible.
+# What a Debian 12 cloud image brings that the playbook relies on: systemd as init, sshd, Python for Ansible,
+# kmod (/etc/modprobe.d), cron and logrotate.
 # Everything else (nftables, kamailio, auditd, unattended-upgrades, ...) is the playbook's to install.
 INCLUDE = [
     "systemd-sysv",
@@ -32,9 +33,12 @@ INCLUDE = [
     "procps",
     "netbase",
     "less",
+    "kmod",
+    "cron",
+    "logrotate",
 ]
 # Bump when the preparation below changes: the cache key follows it.
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 STAMP = ".avg-voip-lab-rootfs.json"
 
 
@@ -131,10 +135,3 @@ def _prepare(root: Path) -> None:
     run(["chroot", root, "apt-get", "clean"], check=False)
     shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
     (root / "var/lib/apt/lists/partial").mkdir(parents=True, exist_ok=True)
-
-
-def copy_for_host(base: Path, dest: Path) -> None:
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    run(["cp", "-a", "--reflink=auto", base, dest], timeout=600)

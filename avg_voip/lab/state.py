@@ -26,7 +26,7 @@ class LabState:
     def __init__(self, run_dir: Path = config.RUN_DIR) -> None:
         self.run_dir = run_dir
         self.path = run_dir / "state.json"
-        self.data: dict[str, Any] = {"netns": [], "links": [], "processes": [], "dirs": []}
+        self.data: dict[str, Any] = {"netns": [], "links": [], "processes": [], "mounts": []}
         if self.path.exists():
             with contextlib.suppress(OSError, ValueError):
                 self.data.update(json.loads(self.path.read_text()))
@@ -58,7 +58,7 @@ class LabState:
 
     @property
     def empty(self) -> bool:
-        return not any(self.data[k] for k in ("netns", "links", "processes"))
+        return not any(self.data.get(k) for k in ("netns", "links", "processes", "mounts"))
 
 
 @contextlib.contextmanager
@@ -123,6 +123,12 @@ def teardown(state: LabState, log: Any = print) -> list[str]:
         if stop_process(entry):
             done.append(f"stopped {entry['role']} (pid {entry['pid']})")
         state.remove("processes", entry)
+    for mount in list(state.data.get("mounts", [])):
+        if os.path.ismount(mount):
+            if run(["umount", mount], check=False).returncode != 0:
+                run(["umount", "-l", mount], check=False)
+            done.append(f"unmounted {mount}")
+        state.remove("mounts", mount)
     for link in list(state.data["links"]):
         if run(["ip", "link", "show", link], check=False).returncode == 0:
             run(["ip", "link", "del", link], check=False)
