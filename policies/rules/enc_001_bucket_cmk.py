@@ -52,7 +52,9 @@ def check(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
     configs = side_resources(ctx.records, BUCKET_SSE, record)
     inline = record.props.get("serverSideEncryptionConfiguration")  # pre-v7 inline form
     rules = [r for c in configs for r in as_list(c.props.get("rules"))]
-    if isinstance(inline, dict):
+    # A separate configuration resource governs the bucket; the inline form counts only without one (in a
+    # state's outputs the inline value is the bucket's default as read at creation, AES256, not the config).
+    if isinstance(inline, dict) and not configs:
         rules += as_list(inline.get("rule") or {})
     if not rules:
         yield fail(record, "no server-side encryption configuration with a CMK", None, "aws:kms with a CMK")

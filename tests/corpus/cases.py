@@ -1,0 +1,99 @@
+"""The violation corpus: for every rule, record sets that violate it and record sets that pass.
+
+The rules' own Examples are the core of the corpus (one place holds each case); the extra cases below add
+the variants issue 3 asks for that are not spelled out there. `CHECKOV` says which checkov check catches a
+rule's violations: a built-in check (CKV_AWS_*, CKV2_AWS_*) or our delegating custom check (CKV_AVG_*).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from policies.engine import Example, Rule, all_rules
+from policies.rules._util import BUCKET, BUCKET_SSE, KMS_KEY, bucket, res
+from policies.rules.ret_001_bucket_lifecycle import _stores
+
+
+@dataclass(frozen=True)
+class Case:
+    rule_id: str
+    expect: Literal["fail", "pass"]
+    example: Example
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _meta_store_only() -> list[dict[str, object]]:
+    return _stores()[2:]
+
+
+# Cases named by issue 3 that the rules' examples do not already spell out.
+EXTRA_FAILING: dict[str, list[Example]] = {
+    "AVG-RES-001": [
+        Example(
+            [res(BUCKET[0], "rec", {"bucket": "rec", "region": "us-east-1"}, region="eu-central-1")],
+            note="own region us-east-1 overrides the provider's EU region",
+        )
+    ],
+    "AVG-KMS-001": [
+        Example(
+            [res(KMS_KEY[0], "logs", {"enableKeyRotation": True, "multiRegion": True}, region="eu-west-1")],
+            note="multi-region key even in an EU region",
+        )
+    ],
+    "AVG-ENC-001": [
+        Example(
+            [
+                bucket("rec"),
+                res(
+                    BUCKET_SSE[0],
+                    "rec-sse",
+                    {
+                        "bucket": "rec",
+                        "rules": [
+                            {
+                                "applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"},
+                                "bucketKeyEnabled": True,
+                            }
+                        ],
+                    },
+                ),
+            ],
+            note="SSE-S3 (AES256) where a CMK is required, bucket key on",
+        )
+    ],
+}
+
+# The issue's named cases and where they live (rule, kind, note fragment): proven present by a test.
+NAMED = {
+    "resource region differs from its provider's": ("AVG-RES-001", "resource region differs"),
+    "backup copy outside the EU": ("AVG-RES-003", ""),
+    "replication target outside the EU": ("AVG-RES-004", "replication target outside the EU"),
+    "multi-region KMS key": ("AVG-KMS-001", ""),
+    "lifecycle filter misses the recordings prefix": ("AVG-RET-001", "filter misses the category prefixes"),
+    "lifecycle rule disabled": ("AVG-RET-001", "lifecycle rule disabled"),
+    "SSE-S3 instead of KMS": ("AVG-ENC-001", "SSE-S3 instead of KMS"),
+}
+
+# Which checkov check catches each rule's violations on the converted plan. Built-in ids are checkov's own;
+# CKV_AVG_* are our custom checks in policies/checkov/checks/, which delegate to the rule itself.
+CHECKOV: dict[str, tuple[str, ...]] = {}
+
+
+def _rules() -> list[Rule]:
+    return all_rules()
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+    for rule in _rules():
+        for i, ex in enumerate(rule.passing):
+            out.append(Case(rule.id, "pass", ex, f"{rule.id}-pass-{i}"))
+        for i, ex in enumerate(rule.failing):
+            out.append(Case(rule.id, "fail", ex, f"{rule.id}-fail-{i}"))
+        for i, ex in enumerate(EXTRA_FAILING.get(rule.id, [])):
+            out.append(Case(rule.id, "fail", ex, f"{rule.id}-fail-extra-{i}"))
+    return out
