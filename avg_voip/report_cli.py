@@ -2,6 +2,7 @@
 
 `avg-voip report` writes them per stack (`avg-voip audit` does too); `avg-voip register` writes only the
 register. Everything is built in memory first and lands together: bad input writes nothing.
+Exit codes: 0 written, 1 written and an obligation FAILs (report only), 2 bad input (nothing written).
 """
 
 from __future__ import annotations
@@ -355,8 +356,9 @@ def _run(args: argparse.Namespace, only_register: bool) -> int:
                 f"{name}: obligations [green]{c['PASS']} PASS[/]  [red]{c['FAIL']} FAIL[/]  "
                 f"[yellow]{c['NOT-VERIFIED']} NOT-VERIFIED[/]  [cyan]{c['MANUAL']} MANUAL[/]"
             )
+            if c["FAIL"]:
+                worst = 1
         console.print(f"{name}: " + ", ".join(str(p) for p in sorted(written)))
-        worst = max(worst, 1 if verdict.exit_code == 1 else 0)
     return worst
 
 

@@ -1,0 +1,234 @@
+"""The Art. 30 register: activities from the profile, items (a)-(g), measures from findings, bad input."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_matrix import example_verdict, run_cli
+
+from avg_voip.findings import Finding, Status
+from avg_voip.profile import DataKind, Profile, ProfileError
+from avg_voip.register import ART30_ITEMS, build_register, register_finding, require
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def register_of(stack: str, findings: list[Finding] | None = None) -> dict[str, Any]:
+    verdict = example_verdict(stack)
+    return build_register(verdict.profile, stack, verdict.findings if findings is None else findings)
+
+
+def activity(reg: dict[str, Any], activity_id: str) -> dict[str, Any]:
+    return next(a for a in reg["activities"] if a["id"] == activity_id)
+
+
+def test_activities_come_from_the_categories_present() -> None:
+    mortgage = [a["id"] for a in register_of("mortgage-aws")["activities"]]
+    assert mortgage == [
+        "call_handling",
+        "transcription",
+        "legal_recording",
+        "qa_recording",
+        "directory",
+        "staff_accounts",
+        "security_logging",
+    ]
+    healthcare = [a["id"] for a in register_of("healthcare-hcloud")["activities"]]
+    assert "legal_recording" not in healthcare, "no category is kept for a legal obligation there"
+    assert len(healthcare) == 6
+
+
+@pytest.mark.parametrize("stack", ["mortgage-aws", "healthcare-hcloud"])
+def test_every_activity_carries_art30_a_to_g(stack: str) -> None:
+    reg = register_of(stack)
+    assert reg["complete"], reg["missing"]
+    for a in reg["activities"]:
+        assert set(a["art30"]) == set(ART30_ITEMS)
+        assert all(a["art30"].values()), (a["id"], a["art30"])
+        for key in (
+            "dpv:hasDataController",
+            "dpv:hasPurpose",
+            "dpv:hasLegalBasis",
+            "dpv:hasDataSubject",
+            "dpv:hasPersonalData",
+            "dpv:hasRecipient",
+            "dpv:hasTechnicalOrganisationalMeasure",
+        ):
+            assert a[key], (a["id"], key)
+    assert reg["controller"]["@type"] == "dpv:DataController"
+    assert reg["@context"]["dpv"] == "https://w3id.org/dpv#"
+
+
+def test_traffic_data_and_content_are_kept_apart() -> None:
+    for a in register_of("mortgage-aws")["activities"]:
+        kinds = {c["kind"] for c in a["dpv:hasPersonalData"]}
+        assert not {DataKind.TRAFFIC.value, DataKind.CONTENT.value} <= kinds, a["id"]
+
+
+def test_retention_per_category_with_rationale_as_dpv_storage_duration() -> None:
+    legal = activity(register_of("mortgage-aws"), "legal_recording")
+    (cat,) = legal["dpv:hasPersonalData"]
+    cond = cat["dpv:hasStorageCondition"]
+    assert cond["@type"] == "dpv:StorageDuration"
+    assert cond["dpv:hasDuration"] == "P2555D"
+    assert "Wft" in cond["rationale"]
+    (basis,) = legal["dpv:hasLegalBasis"]
+    assert basis["@type"] == "dpv:LegalObligation" and basis["article"] == "6(1)(c)"
+
+
+def test_special_category_data_carries_its_art9_condition() -> None:
+    qa = activity(register_of("healthcare-hcloud"), "qa_recording")
+    assert qa["dpv:hasPersonalData"][0]["special_category"] is True
+    assert qa["dpv:hasLegalBasis"][0]["special_category_condition"].startswith("9(2)(a)")
+
+
+def test_measures_come_from_what_the_stack_deploys() -> None:
+    urn = "urn:pulumi:mortgage-aws::avg-voip::avg:ObjectStore$aws:s3/bucket:Bucket::recordings"
+    findings = [
+        Finding("AVG-ENC-001", Status.PASS, urn, "SSE-KMS with a customer-managed key and bucket key"),
+        Finding("AVG-ACC-001", Status.FAIL, urn, "public access not blocked"),
+    ]
+    reg = register_of("mortgage-aws", findings)
+    qa = activity(reg, "qa_recording")["dpv:hasTechnicalOrganisationalMeasure"]
+    texts = [m["text"] for m in qa]
+    assert "SSE-KMS with a customer-managed key and bucket key on recordings (AVG-ENC-001 PASS)" in texts, (
+        texts
+    )
+    assert any(m["status"] == "FAIL" and m["rule_id"] == "AVG-ACC-001" for m in qa)
+    # the recordings bucket holds no call records: the call handling activity does not claim its measures
+    assert not activity(reg, "call_handling")["dpv:hasTechnicalOrganisationalMeasure"]
+    assert "call_handling: 30(1)(g)" in reg["missing"]
+    assert register_finding(reg, "mortgage-aws").status is Status.FAIL
+
+
+def test_measures_of_one_category_stay_with_its_activity() -> None:
+    urn = "urn:pulumi:mortgage-aws::avg-voip::aws:s3/bucket:Bucket::recordings"
+    findings = [
+        Finding("AVG-RET-001", Status.PASS, urn, "qa_recordings: qa_recordings/ expires after 90 days"),
+        Finding(
+            "AVG-RET-001", Status.PASS, urn, "advice_recordings: advice_recordings/ expires after 2555 days"
+        ),
+    ]
+    reg = register_of("mortgage-aws", findings)
+    qa = [m["text"] for m in activity(reg, "qa_recording")["dpv:hasTechnicalOrganisationalMeasure"]]
+    assert len(qa) == 1 and qa[0].startswith("qa_recordings:"), qa
+
+
+def test_no_transfers_is_stated_with_the_residency_evidence() -> None:
+    reg = register_of("mortgage-aws")
+    assert all(a["transfers"] == [] for a in reg["activities"])
+    assert any(e.startswith("AVG-RES-001 PASS") for e in reg["transfers_evidence"])
+
+
+def test_exceptions_and_processors_outside_the_eea_are_transfers() -> None:
+    verdict = example_verdict("mortgage-aws")
+    profile = verdict.profile
+    assert profile is not None
+    exception = {
+        "location": "eu-central-2",
+        "justification": "disaster recovery copy in Zurich under the Swiss adequacy decision",
+        "legal_ground": "Art. 45 adequacy decision 2000/518/EC",
+        "approved_by": "DPO",
+        "reference": "EXC-1",
+    }
+    processor = profile.organisation.processors[0].model_copy(
+        update={"name": "US Support Inc.", "location": "US"}
+    )
+    changed = Profile.model_validate(
+        {
+            **profile.model_dump(mode="json"),
+            "residency": {"allowed_zones": ["EU", "EEA"], "exceptions": [exception]},
+            "organisation": {
+                **profile.organisation.model_dump(mode="json"),
+                "processors": [
+                    *profile.organisation.model_dump(mode="json")["processors"],
+                    processor.model_dump(),
+                ],
+            },
+        }
+    )
+    reg = build_register(changed, "mortgage-aws", verdict.findings)
+    transfers = reg["activities"][0]["transfers"]
+    assert {t["location"] for t in transfers} == {"eu-central-2", "US"}
+    assert any(t["legal_ground"].startswith("Art. 45") for t in transfers)
+
+
+# -- bad input ---------------------------------------------------------------------------------------------
+
+
+def test_require_names_the_missing_key() -> None:
+    profile = example_verdict("mortgage-aws").profile
+    assert profile is not None
+    with pytest.raises(ProfileError) as exc:
+        require(None)
+    assert exc.value.key == "avg-voip:profile"
+    no_controller = Profile.model_construct(
+        **{
+            **dict(profile),
+            "organisation": profile.organisation.model_construct(
+                **{**dict(profile.organisation), "controller": None}
+            ),
+        }
+    )
+    with pytest.raises(ProfileError) as exc:
+        require(no_controller)
+    assert exc.value.key == "organisation.controller"
+    cats = list(profile.data_categories)
+    cats[2] = cats[2].model_construct(**{**dict(cats[2]), "purpose": ""})
+    with pytest.raises(ProfileError) as exc:
+        require(Profile.model_construct(**{**dict(profile), "data_categories": cats}))
+    assert exc.value.key == "data_categories.2.purpose"
+
+
+def _bad_stack(tmp_path: Path, mutate: Any) -> Path:
+    doc = yaml.safe_load((ROOT / "Pulumi.mortgage-aws.yaml").read_text())
+    doc = copy.deepcopy(doc)
+    mutate(doc["config"]["avg-voip:profile"])
+    path = tmp_path / "Pulumi.broken.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key"),
+    [
+        (lambda p: p["organisation"].pop("controller"), "organisation.controller"),
+        (lambda p: p["data_categories"][1].pop("purpose"), "data_categories.1.purpose"),
+        (lambda p: p["data_categories"][0].pop("legal_basis"), "data_categories.0.legal_basis"),
+    ],
+    ids=["no-controller", "no-purpose", "no-legal-basis"],
+)
+@pytest.mark.parametrize("command", ["register", "report"])
+def test_bad_profile_exits_2_naming_the_key_and_writes_nothing(
+    tmp_path: Path, mutate: Any, key: str, command: str
+) -> None:
+    stack = _bad_stack(tmp_path, mutate)
+    out = tmp_path / "out"
+    proc = run_cli(command, "--stack-file", str(stack), "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and key in lines[0], proc.stderr
+    assert not out.exists() or not any(out.rglob("*")), sorted(out.rglob("*"))
+
+
+def test_register_cli_writes_nl_en_markdown_and_json(tmp_path: Path) -> None:
+    verdict = example_verdict("healthcare-hcloud")
+    records = tmp_path / "records.json"
+    records.write_text(json.dumps(verdict.records.to_dict()))
+    out = tmp_path / "out"
+    proc = run_cli("register", "--stack", "healthcare-hcloud", "--records", str(records), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    files = sorted(p.name for p in (out / "healthcare-hcloud").iterdir())
+    assert files == ["register.en.md", "register.json", "register.nl.md"]
+    nl = (out / "healthcare-hcloud" / "register.nl.md").read_text()
+    en = (out / "healthcare-hcloud" / "register.en.md").read_text()
+    assert "Register van verwerkingsactiviteiten" in nl and "Bewaartermijnen" in nl
+    assert "Register of processing activities" in en and "(g) Security measures" in en
+    assert "Stichting Ziekenhuisgroep Midden-Nederland" in nl
+    doc = json.loads((out / "healthcare-hcloud" / "register.json").read_text())
+    assert doc["generated_from"]["profile_sha256"]
