@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from pulumi import Output
 
 from avg_voip.profile import DataKind, Profile, Storage
+from infra.addressing import host_subnet
 from infra.components.aws_access import AUDITOR, ReaderRoles, ReaderRolesArgs, ReadGrant
 from infra.components.aws_audit_trail import LOG_PREFIX, AuditTrail, AuditTrailArgs
 from infra.components.aws_backup import Backups, BackupsArgs
@@ -100,6 +101,7 @@ def build(profile: Profile, stack: str) -> dict[str, Output[Any]]:
         "network",
         NetworkArgs(
             vpc_cidr=profile.network.vpc_cidr,
+            subnet_cidr=host_subnet(profile.network.vpc_cidr, profile.hosts.count),
             availability_zone=zone,
             log_retention_days=profile.audit_log.retention_days,
             logs_kms_key_arn=logs_key.arn,

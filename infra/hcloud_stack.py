@@ -8,6 +8,7 @@ from pulumi import Output
 
 from avg_voip.profile import DataKind, Profile
 from avg_voip.residency import load_catalogue
+from infra.addressing import host_subnet
 from infra.components.hcloud_firewall import HETZNER_RESOLVERS, HostFirewall, HostFirewallArgs
 from infra.components.hcloud_network import PrivateNetwork, PrivateNetworkArgs
 from infra.components.hcloud_sip_hosts import DEFAULT_IMAGE, HcloudHostsArgs, HcloudSipHosts
@@ -24,7 +25,10 @@ def build(profile: Profile, stack: str) -> dict[str, Output[Any]]:
     network = PrivateNetwork(
         "network",
         PrivateNetworkArgs(
-            ip_range=profile.network.vpc_cidr, network_zone=location.network_zone, labels=labels
+            ip_range=profile.network.vpc_cidr,
+            subnet_range=host_subnet(profile.network.vpc_cidr, profile.hosts.count),
+            network_zone=location.network_zone,
+            labels=labels,
         ),
     )
     traffic = sip_traffic_args(profile, resolvers=HETZNER_RESOLVERS, time_servers=ANYWHERE, internet=ANYWHERE)

@@ -249,6 +249,7 @@ def render(
         loop.run_until_complete(loop.shutdown_default_executor())
         for thread_loop in monitor.thread_loops - {loop}:
             thread_loop.close()
+        settings.ROOT.set(None)  # nor does the next program inherit this one's root stack
         asyncio.set_event_loop(None)
         loop.close()
     return result

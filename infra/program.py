@@ -11,6 +11,7 @@ import pulumi
 from pulumi import Output
 
 from avg_voip.profile import Profile, ProfileError, Provider, parse_profile
+from infra.addressing import AddressingError, check_aws_vpc, host_subnet
 
 
 def load_profile() -> Profile:
@@ -18,6 +19,12 @@ def load_profile() -> Profile:
     try:
         profile = parse_profile(raw)
     except ProfileError as err:
+        raise pulumi.RunError(str(err)) from None
+    try:
+        host_subnet(profile.network.vpc_cidr, profile.hosts.count)
+        if profile.provider is Provider.AWS:
+            check_aws_vpc(profile.network.vpc_cidr)
+    except AddressingError as err:
         raise pulumi.RunError(str(err)) from None
     if profile.provider is Provider.AWS:
         region = pulumi.Config("aws").get("region")

@@ -100,6 +100,7 @@ def test_servers_sit_behind_the_firewall_in_the_private_network(rendered: Render
 
 def test_servers_are_spread_and_get_every_admin_key(rendered: Render) -> None:
     (group,) = rendered.of_type("hcloud:index/placementGroup:PlacementGroup")
+    assert group.name == "spread-1", "placement group: name"
     keys = {k.id for k in rendered.of_type("hcloud:index/sshKey:SshKey")}
     assert group.inputs["type"] == "spread", "placement group: not spread"
     for server in rendered.of_type(SERVER):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 from typing import Any
 
@@ -10,6 +11,7 @@ import pulumi
 import pytest
 
 from avg_voip.stackconfig import load_stack
+from infra.addressing import host_address, host_subnet
 from infra.mocks import Render, render
 
 
@@ -157,3 +159,37 @@ def test_renders_do_not_leak_into_each_other() -> None:
     assert sorted((r.type, r.name) for r in first.resources) == sorted(
         (r.type, r.name) for r in second.resources
     )
+
+
+@pytest.mark.parametrize(
+    ("count", "subnet"), [(1, "10.40.0.0/24"), (230, "10.40.0.0/24"), (300, "10.40.0.0/23")]
+)
+def test_the_hosts_subnet_grows_with_the_host_count(count: int, subnet: str) -> None:
+    assert host_subnet("10.40.0.0/16", count) == subnet
+    last = ipaddress.ip_address(host_address(subnet, count))
+    assert last in ipaddress.ip_network(subnet), "last host outside its subnet"
+
+
+def test_many_hosts_are_spread_in_groups_of_ten() -> None:
+    rendered = render("healthcare-hcloud", _config("healthcare-hcloud", hosts__count=25))
+    groups = {g.id: g.name for g in rendered.of_type("hcloud:index/placementGroup:PlacementGroup")}
+    members: dict[str, int] = {}
+    for server in rendered.of_type("hcloud:index/server:Server"):
+        name = groups[str(int(server.inputs["placementGroupId"]))]
+        members[name] = members.get(name, 0) + 1
+    assert sorted(members.values()) == [5, 10, 10], "spread groups hold at most ten servers"
+    addresses = [s.inputs["networks"][0]["ip"] for s in rendered.of_type("hcloud:index/server:Server")]
+    assert len(set(addresses)) == 25, "private addresses collide"
+
+
+def test_network_too_small_for_the_hosts_is_refused() -> None:
+    config = _config("healthcare-hcloud", network__vpc_cidr="10.40.0.0/26", hosts__count=50)
+    message, collected = _refused("healthcare-hcloud", config)
+    assert message.startswith("network.vpc_cidr: 10.40.0.0/26 holds 64 addresses"), message
+    assert collected.resources == []
+
+
+def test_aws_vpc_larger_than_a_slash_16_is_refused() -> None:
+    message, collected = _refused("mortgage-aws", _config("mortgage-aws", network__vpc_cidr="10.0.0.0/8"))
+    assert message == "network.vpc_cidr: 10.0.0.0/8: an AWS VPC must be between /16 and /28", message
+    assert collected.resources == []

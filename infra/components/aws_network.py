@@ -33,14 +33,10 @@ def vpc_resolver(vpc_cidr: str) -> str:
     return f"{net.network_address + 2}/32"
 
 
-def host_subnet(vpc_cidr: str) -> str:
-    net = ipaddress.ip_network(vpc_cidr)
-    return str(next(net.subnets(new_prefix=max(net.prefixlen, 24))))
-
-
 @dataclass(frozen=True)
 class NetworkArgs:
     vpc_cidr: str
+    subnet_cidr: str  # inside vpc_cidr, sized for the hosts (infra.addressing)
     availability_zone: str
     log_retention_days: int  # the profile's bound; rounded down to a value CloudWatch accepts
     logs_kms_key_arn: Output[str]
@@ -70,7 +66,7 @@ class Network(pulumi.ComponentResource):
         self.subnet = aws.ec2.Subnet(
             "public-a",
             vpc_id=self.vpc.id,
-            cidr_block=host_subnet(args.vpc_cidr),
+            cidr_block=args.subnet_cidr,
             availability_zone=args.availability_zone,
             map_public_ip_on_launch=False,  # hosts get an Elastic IP each, nothing else is public
             tags=tags,

@@ -8,12 +8,11 @@ import pulumi
 import pulumi_hcloud as hcloud
 from pulumi import Output, ResourceOptions
 
-from infra.components.aws_network import host_subnet
-
 
 @dataclass(frozen=True)
 class PrivateNetworkArgs:
     ip_range: str
+    subnet_range: str  # inside ip_range, sized for the hosts (infra.addressing)
     network_zone: str  # e.g. eu-central, from the residency catalogue
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -31,7 +30,7 @@ class PrivateNetwork(pulumi.ComponentResource):
             name, ip_range=args.ip_range, delete_protection=False, labels=args.labels, opts=child
         )
         self.network_id = self.network.id.apply(int)
-        self.subnet_range = host_subnet(args.ip_range)
+        self.subnet_range = args.subnet_range
         self.subnet = hcloud.NetworkSubnet(
             "hosts",
             network_id=self.network_id,

@@ -6,17 +6,17 @@ unmounted; the Ansible role formats it with LUKS2 before anything is written (la
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_hcloud as hcloud
 from pulumi import Input, Output, ResourceOptions
 
+from infra.addressing import host_address
 from infra.components.tags import hcloud_label
 
 DEFAULT_IMAGE = "debian-12"
-FIRST_HOST_OFFSET = 10  # private addresses .11, .12, ... in the hosts' subnet
+SPREAD_GROUP_SIZE = 10  # Hetzner's limit of servers per spread placement group
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,13 @@ class HcloudSipHosts(pulumi.ComponentResource):
             hcloud.SshKey(f"admin-{i}", public_key=key, labels=args.labels, opts=child)
             for i, key in enumerate(args.admin_ssh_keys, 1)
         ]
-        # Spread: no two SIP hosts on the same physical machine.
-        placement = hcloud.PlacementGroup(name, type="spread", labels=args.labels, opts=child)
+        # Spread: no two SIP hosts of a group on the same physical machine. A spread group holds at most ten
+        # servers, so hosts 1-10 share `spread-1`, 11-20 `spread-2`, and so on.
+        groups = [
+            hcloud.PlacementGroup(f"spread-{g}", type="spread", labels=args.labels, opts=child)
+            for g in range(1, (args.count - 1) // SPREAD_GROUP_SIZE + 2)
+        ]
         firewall_id: Input[int] = args.firewall_id.apply(int)
-        subnet = ipaddress.ip_network(args.subnet_range)
         self.hosts = []
         for index in range(1, args.count + 1):
             host = f"sip-{index}"
@@ -71,10 +74,10 @@ class HcloudSipHosts(pulumi.ComponentResource):
                 backups=args.backups,
                 firewall_ids=[firewall_id],
                 ssh_keys=[k.id for k in keys],
-                placement_group_id=placement.id.apply(int),
+                placement_group_id=groups[(index - 1) // SPREAD_GROUP_SIZE].id.apply(int),
                 networks=[
                     hcloud.ServerNetworkArgs(
-                        network_id=args.network_id, ip=str(subnet.network_address + FIRST_HOST_OFFSET + index)
+                        network_id=args.network_id, ip=host_address(args.subnet_range, index)
                     )
                 ],
                 public_nets=[hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True)],
