@@ -12,13 +12,14 @@ import importlib.metadata
 import json
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from avg_voip.findings import Finding, Status
 from avg_voip.profile import Profile
+from avg_voip.records import RecordSet
 from avg_voip.stackconfig import project_root
 
 # Python distributions whose versions decide what the audit could see.
@@ -101,9 +102,13 @@ class InputFile:
     path: str
     sha256: str
     role: str  # stack config, residency catalogue, control matrix, host findings, records
+    in_memory: bool = False  # produced during the run (the rendered records), not read from a file
 
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "role": self.role, "sha256": self.sha256}
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"path": self.path, "role": self.role, "sha256": self.sha256}
+        if self.in_memory:
+            d["in_memory"] = True
+        return d
 
 
 def input_file(path: Path, role: str, root: Path | None = None) -> InputFile:
@@ -115,7 +120,14 @@ def input_file(path: Path, role: str, root: Path | None = None) -> InputFile:
 
 def generated_input(name: str, text: str, role: str) -> InputFile:
     """An input produced in memory (the rendered records): hashed as its canonical text."""
-    return InputFile(name, sha256_text(text), role)
+    return InputFile(name, sha256_text(text), role, in_memory=True)
+
+
+def records_input(records: RecordSet) -> InputFile:
+    """The judged resources, hashed in urn order so the order they were registered in does not count."""
+    doc = records.to_dict()
+    doc["resources"] = sorted(doc["resources"], key=lambda r: (r["urn"], canonical_json(r)))
+    return generated_input("records (canonical JSON, by urn)", canonical_json(doc), "resource records")
 
 
 @dataclass(frozen=True)
@@ -127,15 +139,17 @@ class Evidence:
     inputs: tuple[InputFile, ...]
     source: str  # where the resources came from: render, preview, state
     host_checks_run: bool
-    extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, files_only: bool = False) -> dict[str, Any]:
+        """`files_only` leaves out inputs made during the run: an offline render under mocks need not be
+        byte-stable (mock addresses), and documents that must diff cleanly carry only what was read."""
+        inputs = [i for i in self.inputs if not (files_only and i.in_memory)]
         return {
             "stack": self.stack,
             "profile_sha256": self.profile_sha256,
             "git_commit": self.git_commit,
             "tools": dict(sorted(self.tools.items())),
-            "inputs": [i.to_dict() for i in sorted(self.inputs, key=lambda i: (i.role, i.path))],
+            "inputs": [i.to_dict() for i in sorted(inputs, key=lambda i: (i.role, i.path))],
             "resource_source": self.source,
             "host_checks_run": self.host_checks_run,
         }
@@ -171,7 +185,11 @@ def finding_order(finding: Finding) -> tuple[str, str, str, str]:
 
 
 def load_host_findings(path: Path) -> list[Finding]:
-    """Read host findings (a list of Finding dicts, or a document with a `findings` list); ValueError if bad."""
+    """Read host findings (a list of Finding dicts, or a document with a `findings` list); ValueError if bad.
+
+    Only findings from the hosts are kept: a combined file (the lab's reports/<stack>/lab/findings.json) also
+    holds plan and manual findings, which this audit judges afresh.
+    """
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -193,6 +211,9 @@ def load_host_findings(path: Path) -> list[Finding]:
         except ValueError:
             allowed = ", ".join(s.value for s in Status)
             raise ValueError(f"{path}: findings.{i}.status must be one of {allowed}") from None
+        source = str(item.get("source", "host"))
+        if source in ("plan", "manual", "generated"):
+            continue
         out.append(
             Finding(
                 rule_id=rule_id,
@@ -201,7 +222,7 @@ def load_host_findings(path: Path) -> list[Finding]:
                 message=str(item.get("message", "")),
                 observed=item.get("observed"),
                 expected=item.get("expected"),
-                source=str(item.get("source", "host")),
+                source=source,
                 extra=dict(item.get("extra") or {}),
             )
         )

@@ -132,6 +132,10 @@ def catalogue() -> dict[str, RuleMeta]:
     # Host checks are optional here: when their modules cannot load, their ids still show, without titles.
     with contextlib.suppress(Exception):
         metas.update(meta_by_id())
+    with contextlib.suppress(Exception):
+        from avg_voip.lab.flow import CONVERGES, IDEMPOTENT  # the playbook's own checks, run by the lab
+
+        metas.update({m.id: m for m in (CONVERGES, IDEMPOTENT)})
     return metas
 
 

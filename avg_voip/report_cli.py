@@ -21,15 +21,14 @@ from avg_voip.audit import Verdict, judge
 from avg_voip.evidence import (
     Evidence,
     InputFile,
-    canonical_json,
     finding_evidence,
     finding_order,
-    generated_input,
     git_commit,
     input_file,
     load_host_findings,
     merge_findings,
     profile_sha256,
+    records_input,
     run_block,
     stable_json,
     tool_versions,
@@ -141,11 +140,7 @@ def build_deliverables(
         verdict.stack, findings, profile, host_checks_run=host_findings is not None, generated=generated
     )
     files = list(inputs or [])
-    files.append(
-        generated_input(
-            "records (canonical JSON)", canonical_json(verdict.records.to_dict()), "resource records"
-        )
-    )
+    files.append(records_input(verdict.records))
     evidence = Evidence(
         stack=verdict.stack,
         profile_sha256=profile_sha256(profile),
@@ -203,7 +198,7 @@ def evidence_document(d: Deliverables) -> dict[str, Any]:
 
 def report_files(d: Deliverables, out_dir: Path) -> dict[Path, str]:
     """Every auditor file of one stack, as text, keyed by path."""
-    matrix_doc = {**d.matrix.to_dict(), "evidence": d.evidence.to_dict()}
+    matrix_doc = {**d.matrix.to_dict(), "evidence": d.evidence.to_dict(files_only=True)}
     files = {
         out_dir / "matrix.json": stable_json(matrix_doc),
         out_dir / "matrix.md": matrix_markdown(d.matrix),

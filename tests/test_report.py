@@ -161,6 +161,14 @@ def test_host_findings_file_is_merged(tmp_path: Path) -> None:
     assert {"host findings", "resource records file", "stack config"} <= roles
 
 
+def test_plan_findings_in_a_host_file_are_left_to_this_audit(tmp_path: Path) -> None:
+    host = tmp_path / "combined.json"
+    plan = {"rule_id": "AVG-ENC-001", "status": "FAIL", "target": "urn:x", "source": "plan"}
+    ssh = {"rule_id": "AVG-HOST-SSH-001", "status": "PASS", "target": "host:sip-1", "source": "host"}
+    host.write_text(json.dumps({"findings": [plan, ssh]}))
+    assert [f.rule_id for f in load_host_findings(host)] == ["AVG-HOST-SSH-001"]
+
+
 def test_bad_host_findings_file_is_bad_input(tmp_path: Path) -> None:
     host = tmp_path / "host.json"
     host.write_text(json.dumps([{"rule_id": "AVG-HOST-SSH-001", "status": "OK", "target": "host:sip-1"}]))
