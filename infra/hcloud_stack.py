@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 from pulumi import Output
 
 from avg_voip.profile import DataKind, Profile
@@ -20,7 +21,7 @@ from infra.outputs import HostRecord, host_outputs
 def build(profile: Profile, stack: str) -> dict[str, Output[Any]]:
     location = load_catalogue().find("hcloud", profile.location)
     if location is None or not location.network_zone:  # parse_profile already refused unknown locations
-        raise ValueError(f"location: no network zone known for {profile.location!r}")
+        raise pulumi.RunError(f"location: no Hetzner network zone known for {profile.location!r}")
     labels = hcloud_labels(stack)
     network = PrivateNetwork(
         "network",
