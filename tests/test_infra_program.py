@@ -193,3 +193,11 @@ def test_aws_vpc_larger_than_a_slash_16_is_refused() -> None:
     message, collected = _refused("mortgage-aws", _config("mortgage-aws", network__vpc_cidr="10.0.0.0/8"))
     assert message == "network.vpc_cidr: 10.0.0.0/8: an AWS VPC must be between /16 and /28", message
     assert collected.resources == []
+
+
+def test_missing_profile_stops_the_program() -> None:
+    config = _config("mortgage-aws")
+    del config["avg-voip:profile"]
+    message, collected = _refused("mortgage-aws", config)
+    assert "avg-voip:profile" in message, message
+    assert collected.resources == []
