@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,51 @@ def test_check_mode_on_lab_hosts() -> None:
         cwd=REPO,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def record_controls(tmp_path: Path, record: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """Run avg_voip_common (main, then record) on this machine, writing only the facts file in tmp_path."""
+    play = [
+        {
+            "name": "Record controls",
+            "hosts": "localhost",
+            "connection": "local",
+            "become": False,
+            "gather_facts": False,
+            "vars": {"avg_voip_common_facts_file": str(tmp_path / "facts.d" / "avg_voip.fact")},
+            "tasks": [
+                {"name": "Common", "ansible.builtin.include_role": {"name": "avg_voip_common"}},
+                {
+                    "name": "Record",
+                    "ansible.builtin.include_role": {"name": "avg_voip_common", "tasks_from": "record"},
+                    "vars": {"avg_voip_common_record": record},
+                },
+            ],
+        }
+    ]
+    playbook = tmp_path / "record.yml"
+    playbook.write_text(yaml.safe_dump(play))
+    return run_ansible(
+        [
+            ansible_tool("ansible-playbook"),
+            *("-i", "localhost,", str(playbook)),
+            *("-e", f"ansible_python_interpreter={sys.executable}"),
+        ]
+    )
+
+
+def test_control_status_facts_file_is_idempotent_and_strict(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.d" / "avg_voip.fact"
+    first = {"ssh.config": {"status": "PASS", "reason": "validated"}}
+    second = {"os.sysctl": {"status": "NOT-VERIFIED", "reason": "read-only /proc/sys in a container"}}
+    assert record_controls(tmp_path, first).returncode == 0
+    proc = record_controls(tmp_path, second)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert json.loads(facts.read_text()) == {**first, **second}, "records of earlier runs must be kept"
+    again = record_controls(tmp_path, second)
+    assert re.search(r"localhost\s+:\s+ok=\d+\s+changed=0\s", again.stdout), (
+        "re-recording must change nothing"
+    )
+    refused = record_controls(tmp_path, {"os.sysctl": {"status": "PASSED", "reason": "close enough"}})
+    assert refused.returncode != 0, "a status other than PASS / NOT-VERIFIED must be refused"
+    assert json.loads(facts.read_text())["os.sysctl"]["status"] == "NOT-VERIFIED"
