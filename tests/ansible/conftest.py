@@ -44,11 +44,12 @@ def run_ansible(args: list[str], cwd: Path = REPO) -> subprocess.CompletedProces
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
-def render(hostvars: dict[str, Any], out: Path, **overrides: Any) -> Path:
-    """Render every role template with `hostvars` (+ overrides) into `out`; fail with Ansible's message."""
+def render(hostvars: dict[str, Any], out: Path, only: list[str] | None = None, **overrides: Any) -> Path:
+    """Render the role templates (all, or the file names in `only`) with `hostvars` (+ overrides) into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     varsfile = out.parent / f"{out.name}.vars.json"
-    varsfile.write_text(json.dumps({**hostvars, **overrides, "render_dir": str(out)}))
+    extra = {"render_dir": str(out)} | ({"render_only": only} if only else {})
+    varsfile.write_text(json.dumps({**hostvars, **overrides, **extra}))
     proc = run_ansible(
         [
             ansible_tool("ansible-playbook"),

@@ -51,7 +51,7 @@ def test_rendered_config_passes_its_validator(rendered: Rendered, name: str) -> 
 @pytest.mark.parametrize("name", sorted(VALIDATORS))
 def test_validator_refuses_a_broken_value(rendered: Rendered, name: str, tmp_path: Path) -> None:
     broken = VALIDATORS[name][2]
-    out = render(rendered[0], tmp_path / "bad", **broken)
+    out = render(rendered[0], tmp_path / "bad", only=[name], **broken)
     assert validate(name, out).returncode != 0, f"{name}: the validator accepted {broken}"
 
 
@@ -127,7 +127,7 @@ def sshd_test(config: Path) -> subprocess.CompletedProcess[str]:
 
 def test_sshd_config_passes_sshd_test(stack: str, host_keys: list[str], tmp_path: Path) -> None:
     hostvars = stack_hostvars(stack)
-    out = render(hostvars, tmp_path / "out", ssh_hardening_host_keys=host_keys)
+    out = render(hostvars, tmp_path / "out", only=["sshd_config"], ssh_hardening_host_keys=host_keys)
     proc = sshd_test(out / "sshd_config")
     assert proc.returncode == 0, f"sshd -t rejected sshd_config:\n{proc.stderr}"
     config = (out / "sshd_config").read_text()
@@ -162,6 +162,7 @@ def test_retention_deletes_by_modification_time_not_access_time(stack: str, tmp_
     out = render(
         hostvars,
         tmp_path / "out",
+        only=["avg-voip-recordings-retention"],
         avg_voip_recordings_root=str(root),
         avg_voip_recording_categories=categories,
     )
@@ -192,29 +193,46 @@ def test_retention_deletes_by_modification_time_not_access_time(stack: str, tmp_
     assert ".wav" not in proc.stdout, "the log must hold counts, never recording names"
 
 
+def verify_units(out: Path, units: Path) -> subprocess.CompletedProcess[str]:
+    """systemd-analyze verify the rendered timer and service, ExecStart pointed at the rendered script."""
+    analyze = tool("systemd-analyze")
+    units.mkdir()
+    script = out / "avg-voip-recordings-retention"
+    script.chmod(0o755)
+    service = (out / "avg-voip-recordings-retention.service").read_text()
+    (units / "avg-voip-recordings-retention.service").write_text(
+        re.sub(r"^ExecStart=.*$", f"ExecStart={script}", service, flags=re.M)
+    )
+    (units / "avg-voip-recordings-retention.timer").write_text(
+        (out / "avg-voip-recordings-retention.timer").read_text()
+    )
+    return run(analyze, "verify", str(units / "avg-voip-recordings-retention.timer"))
+
+
 def test_retention_units_pass_systemd_analyze(rendered: Rendered, tmp_path: Path) -> None:
     hostvars, out = rendered
-    analyze = tool("systemd-analyze")
     service = (out / "avg-voip-recordings-retention.service").read_text()
     timer = (out / "avg-voip-recordings-retention.timer").read_text()
     assert re.search(r"^OnCalendar=\S", timer, re.M) and "Persistent=true" in timer
     assert f"ReadWritePaths={hostvars['avg_voip_recordings_root']}" in service
-    # verify resolves ExecStart, so point it at the rendered script in a scratch unit directory
-    units = tmp_path / "units"
-    units.mkdir()
-    script = out / "avg-voip-recordings-retention"
-    script.chmod(0o755)
-    (units / "avg-voip-recordings-retention.service").write_text(
-        re.sub(r"^ExecStart=.*$", f"ExecStart={script}", service, flags=re.M)
+    proc = verify_units(out, tmp_path / "units")
+    assert proc.returncode == 0, f"systemd-analyze verify: {proc.stdout}{proc.stderr}"
+
+
+def test_systemd_analyze_refuses_a_broken_schedule(rendered: Rendered, tmp_path: Path) -> None:
+    out = render(
+        rendered[0],
+        tmp_path / "bad",
+        only=[
+            "avg-voip-recordings-retention",
+            "avg-voip-recordings-retention.service",
+            "avg-voip-recordings-retention.timer",
+        ],
+        recordings_retention_on_calendar="every full moon",
     )
-    (units / "avg-voip-recordings-retention.timer").write_text(timer)
-    proc = run(analyze, "verify", str(units / "avg-voip-recordings-retention.timer"))
-    problems = [
-        line
-        for line in (proc.stdout + proc.stderr).splitlines()
-        if "avg-voip-recordings-retention" in line and "Failed to" not in line
-    ]
-    assert proc.returncode == 0 or not problems, f"systemd-analyze verify: {problems or proc.stderr}"
+    assert verify_units(out, tmp_path / "units").returncode != 0, (
+        "systemd-analyze accepted a broken OnCalendar"
+    )
 
 
 def test_audit_rules_watch_reads_and_end_immutable(rendered: Rendered) -> None:
