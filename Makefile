@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup audit test lint unit bench clean
+CHECKOV := .tools/checkov/bin/checkov
+CHECKOV_VERSION := 3.3.30
+
+.PHONY: setup audit test lint unit bench checkov clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 2; }
@@ -15,6 +18,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+## checkov: checkov in its own tool environment (its pinned dependencies conflict with ansible-core and others)
+$(CHECKOV):
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/pip install --quiet --upgrade pip
+	.tools/checkov/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV)
+
 ## audit: render every example stack offline and judge it against the AVG rule catalogue
 audit: $(STAMP)
 	$(BIN)/python scripts/avg-voip audit
@@ -23,14 +34,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-unit: $(STAMP)
+unit: $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest -q
 
 ## test: ruff and the whole test suite
 test: lint unit
 
-bench: $(STAMP)
+bench: $(STAMP) $(CHECKOV)
 	$(BIN)/python scripts/bench
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools/checkov reports .pytest_cache .ruff_cache .hypothesis

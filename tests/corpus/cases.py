@@ -1,8 +1,9 @@
 """The violation corpus: for every rule, record sets that violate it and record sets that pass.
 
 The rules' own Examples are the core of the corpus (one place holds each case); the extra cases below add
-the variants issue 3 asks for that are not spelled out there. `CHECKOV` says which checkov check catches a
-rule's violations: a built-in check (CKV_AWS_*, CKV2_AWS_*) or our delegating custom check (CKV_AVG_*).
+the variants issue 3 asks for that are not spelled out there. Which checkov checks catch a rule's violations
+is data in policies/checkov/mapping.yaml (`coverage`); the cases checkov cannot catch are listed, with the
+reason, in tests/test_checkov.py (UNCOVERED).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Literal
 
 from policies.engine import Example, Rule, all_rules
 from policies.rules._util import BUCKET, BUCKET_SSE, KMS_KEY, bucket, res
-from policies.rules.ret_001_bucket_lifecycle import _stores
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,6 @@ class Case:
 
     def __str__(self) -> str:
         return self.name
-
-
-def _meta_store_only() -> list[dict[str, object]]:
-    return _stores()[2:]
 
 
 # Cases named by issue 3 that the rules' examples do not already spell out.
@@ -77,10 +73,6 @@ NAMED = {
     "lifecycle rule disabled": ("AVG-RET-001", "lifecycle rule disabled"),
     "SSE-S3 instead of KMS": ("AVG-ENC-001", "SSE-S3 instead of KMS"),
 }
-
-# Which checkov check catches each rule's violations on the converted plan. Built-in ids are checkov's own;
-# CKV_AVG_* are our custom checks in policies/checkov/checks/, which delegate to the rule itself.
-CHECKOV: dict[str, tuple[str, ...]] = {}
 
 
 def _rules() -> list[Rule]:
