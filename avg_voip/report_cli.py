@@ -36,9 +36,10 @@ from avg_voip.evidence import (
 from avg_voip.findings import Finding
 from avg_voip.matrix import CONTROLS_PATH, STATUS_ORDER, Matrix, build_matrix, catalogue, matrix_markdown
 from avg_voip.profile import ProfileError
+from avg_voip.records import RecordSet
 from avg_voip.register import build_register, register_finding, require
 from avg_voip.residency import CATALOGUE_PATH
-from avg_voip.stackconfig import load_stack, project_root, stack_file
+from avg_voip.stackconfig import StackConfig, list_stacks, load_stack, project_root, stack_file
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -266,7 +267,7 @@ def write_together(files: dict[Path, str]) -> list[Path]:
     return [path for _, path in staged]
 
 
-def write_auditor_reports(
+def auditor_files(
     verdict: Verdict,
     out_dir: Path,
     *,
@@ -275,85 +276,98 @@ def write_auditor_reports(
     stack_path: Path | None = None,
     only_register: bool = False,
     command: str = "avg-voip report",
-) -> list[Path]:
-    """Matrix, register (nl/en, Markdown/JSON), evidence and report.html for one stack, written together."""
+) -> tuple[Deliverables, dict[Path, str]]:
+    """Matrix, register (nl/en, Markdown/JSON), evidence and report.html for one stack, as text by path."""
     files_in = standard_inputs(verdict.stack, stack_path) + list(inputs or [])
     d = build_deliverables(verdict, host_findings=host_findings, inputs=files_in, command=command)
-    files = register_files(d, out_dir) if only_register else report_files(d, out_dir)
+    return d, register_files(d, out_dir) if only_register else report_files(d, out_dir)
+
+
+def write_auditor_reports(verdict: Verdict, out_dir: Path, **options: Any) -> list[Path]:
+    """Build and write one stack's auditor files together (options as for auditor_files)."""
+    _, files = auditor_files(verdict, out_dir, **options)
     return write_together(files)
 
 
 # -- command line ----------------------------------------------------------------------------------------
 
 
-def _stack_names(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
-    from avg_voip.stackconfig import list_stacks
-
+def _selected_stacks(args: argparse.Namespace) -> list[StackConfig]:
+    """Every selected stack, validated for the register before any is rendered: bad input writes nothing."""
     if args.stack_file:
         path = Path(args.stack_file)
         name = args.stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        return [(name, path)]
-    names = [args.stack] if args.stack else list_stacks()
-    if not names:
-        raise ProfileError("--stack", f"no Pulumi.<stack>.yaml files in {project_root()}")
-    return [(n, None) for n in names]
-
-
-def _verdict(name: str, path: Path | None, records_file: str | None) -> tuple[Verdict, list[InputFile]]:
-    from avg_voip.records import RecordSet
-
-    stack = load_stack(name, path=path)
-    require(stack.profile)  # before any rendering: bad input stops here, nothing written
-    extra: list[InputFile] = []
-    if records_file:
-        rpath = Path(records_file)
-        try:
-            records = RecordSet.from_dict(json.loads(rpath.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ProfileError("--records", f"cannot read resource records from {rpath}: {exc}") from None
-        extra.append(input_file(rpath, "resource records file"))
+        stacks = [load_stack(name, path=path)]
     else:
-        from avg_voip.render import render
+        names = [args.stack] if args.stack else list_stacks()
+        if not names:
+            raise ProfileError("--stack", f"no Pulumi.<stack>.yaml files in {project_root()}")
+        stacks = [load_stack(name) for name in names]
+    if args.records and len(stacks) > 1:
+        raise ProfileError("--records", "belongs to one stack; name it with --stack")
+    for stack in stacks:
+        require(stack.profile)
+    return stacks
 
-        records = render(stack)
-    return judge(records, stack.profile), extra
+
+def _records(stack: StackConfig, records_file: str | None) -> tuple[RecordSet, list[InputFile]]:
+    if records_file:
+        path = Path(records_file)
+        try:
+            records = RecordSet.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ProfileError("--records", f"cannot read resource records from {path}: {exc}") from None
+        return records, [input_file(path, "resource records file")]
+    from avg_voip.render import RenderError, render
+
+    try:
+        return render(stack), []
+    except RenderError as exc:
+        raise ProfileError(stack.name, str(exc)) from None
+
+
+def _host(args: argparse.Namespace) -> tuple[list[Finding] | None, list[InputFile]]:
+    if not args.host_findings:
+        return None, []
+    path = Path(args.host_findings)
+    try:
+        return load_host_findings(path), [input_file(path, "host findings")]
+    except ValueError as exc:
+        raise ProfileError("--host-findings", str(exc)) from None
 
 
 def _run(args: argparse.Namespace, only_register: bool) -> int:
     from rich.console import Console
 
     console = Console(highlight=False)
-    host: list[Finding] | None = None
-    extra: list[InputFile] = []
-    if args.host_findings:
-        path = Path(args.host_findings)
-        try:
-            host = load_host_findings(path)
-        except ValueError as exc:
-            raise ProfileError("--host-findings", str(exc)) from None
-        extra.append(input_file(path, "host findings"))
+    host, host_inputs = _host(args)
+    stacks = _selected_stacks(args)
+    built: list[tuple[Deliverables, dict[Path, str]]] = []
+    for stack in stacks:
+        with console.status(f"{stack.name}: judging the stack and building the documents"):
+            records, record_inputs = _records(stack, args.records)
+            built.append(
+                auditor_files(
+                    judge(records, stack.profile),
+                    Path(args.out) / stack.name,
+                    host_findings=host,
+                    inputs=host_inputs + record_inputs,
+                    stack_path=stack.path,
+                    only_register=only_register,
+                    command="avg-voip register" if only_register else "avg-voip report",
+                )
+            )
+    written = write_together({path: text for _, files in built for path, text in files.items()})
     worst = 0
-    for name, path in _stack_names(args):
-        verdict, more = _verdict(name, path, args.records)
-        out = Path(args.out) / name
-        written = write_auditor_reports(
-            verdict,
-            out,
-            host_findings=host,
-            inputs=extra + more,
-            stack_path=path,
-            only_register=only_register,
-            command="avg-voip register" if only_register else "avg-voip report",
-        )
+    for d, files in built:
+        c = d.matrix.counts
         if not only_register:
-            c = json.loads((out / "matrix.json").read_text(encoding="utf-8"))["summary"]
             console.print(
-                f"{name}: obligations [green]{c['PASS']} PASS[/]  [red]{c['FAIL']} FAIL[/]  "
+                f"{d.stack}: obligations [green]{c['PASS']} PASS[/]  [red]{c['FAIL']} FAIL[/]  "
                 f"[yellow]{c['NOT-VERIFIED']} NOT-VERIFIED[/]  [cyan]{c['MANUAL']} MANUAL[/]"
             )
-            if c["FAIL"]:
-                worst = 1
-        console.print(f"{name}: " + ", ".join(str(p) for p in sorted(written)))
+            worst = 1 if c["FAIL"] else worst
+        console.print(f"{d.stack}: " + ", ".join(str(p) for p in sorted(files) if p in written))
     return worst
 
 
@@ -388,6 +402,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 __all__ = [
     "Deliverables",
+    "auditor_files",
     "build_deliverables",
     "register",
     "render_html",
