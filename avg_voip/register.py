@@ -226,9 +226,17 @@ def _transfers(profile: Profile, controls: Controls) -> list[dict[str, Any]]:
 
 
 def build_register(
-    profile: Profile | None, stack: str, findings: list[Finding], controls: Controls | None = None
+    profile: Profile | None,
+    stack: str,
+    findings: list[Finding],
+    controls: Controls | None = None,
+    host_checks_run: bool = False,
 ) -> dict[str, Any]:
-    """The register as one JSON-LD-flavoured document; raises ProfileError before anything is built."""
+    """The register as one JSON-LD-flavoured document; raises ProfileError before anything is built.
+
+    Without host checks, measures on the SIP servers themselves (volume encryption opened, TLS and SRTP
+    answered, patches) are not judged and so not listed; `host_checks_run` tells the reader so.
+    """
     profile = require(profile)
     controls = controls or load_controls()
     org = profile.organisation
@@ -303,6 +311,7 @@ def build_register(
         "activities": activities,
         "complete": not missing,
         "missing": missing,
+        "host_checks_run": host_checks_run,
     }
 
 

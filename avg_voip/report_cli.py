@@ -68,6 +68,8 @@ LABELS: dict[str, dict[str, str]] = {
         "free_text": "Texts quoted from the profile are in the language the profile uses; check results are in English.",
         "not_proven": "Not (yet) proven by a check",
         "profile_hash": "Profile SHA-256",
+        "no_host_checks": "Host checks were not part of this audit: measures on the SIP servers themselves "
+        "(volume encryption in use, TLS and SRTP answered, patch state) are not judged and not listed here.",
         "sub_processors": "sub-processors",
     },
     "nl": {
@@ -96,6 +98,9 @@ LABELS: dict[str, dict[str, str]] = {
         "free_text": "Teksten uit het profiel staan in de taal van het profiel; uitkomsten van controles in het Engels.",
         "not_proven": "(Nog) niet aangetoond door een controle",
         "profile_hash": "SHA-256 van het profiel",
+        "no_host_checks": "De controles op de servers zelf waren geen deel van deze audit: maatregelen op de "
+        "SIP-servers (versleuteling van het volume in gebruik, TLS en SRTP, patchstatus) zijn niet beoordeeld "
+        "en staan hier niet.",
         "sub_processors": "subverwerkers",
     },
 }
@@ -135,7 +140,7 @@ def build_deliverables(
     """Matrix, register and evidence for one verdict. Raises ProfileError when the register cannot be made."""
     profile = require(verdict.profile)
     findings = merge_findings(verdict.findings, host_findings or [])
-    register = build_register(profile, verdict.stack, findings)
+    register = build_register(profile, verdict.stack, findings, host_checks_run=host_findings is not None)
     generated = {"register": register_finding(register, verdict.stack)}
     matrix = build_matrix(
         verdict.stack, findings, profile, host_checks_run=host_findings is not None, generated=generated
