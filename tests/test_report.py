@@ -188,3 +188,17 @@ def test_write_together_lands_nothing_when_one_file_fails(tmp_path: Path) -> Non
         write_together(files)
     assert not (tmp_path / "ok" / "a.json").exists()
     assert not list((tmp_path / "ok").glob(".*"))
+
+
+@pytest.mark.parametrize("stack", ["healthcare-hcloud", "mortgage-aws"])
+def test_audit_writes_the_auditor_files_and_two_audits_diff_cleanly(tmp_path: Path, stack: str) -> None:
+    outs = []
+    for n in (1, 2):
+        out = tmp_path / f"run{n}"
+        proc = run_cli("audit", "--stack", stack, "--out", str(out))
+        assert proc.returncode in (0, 1, 3), proc.stderr
+        outs.append(out / stack)
+    assert {p.name for p in outs[0].iterdir()} >= set(FILES)
+    for name in ("findings.json", "matrix.json", "register.json"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    assert "<h2>Summary</h2>" in (outs[0] / "report.html").read_text()
