@@ -359,9 +359,7 @@ def build_matrix(
         reasons: list[str] = []
         if o.automated_when and automated:
             if not checks:
-                reasons.append(
-                    f"the profile sets {o.automated_when}; no automated check confirms it yet, so a person must"
-                )
+                reasons.append(f"the profile sets {o.automated_when}, but no automated check confirms it yet")
         else:
             for mid in o.manual:
                 note = (
