@@ -270,7 +270,10 @@ def test_unattended_upgrades_reboot_in_the_stack_window(rendered: Rendered) -> N
         assert proc.returncode == 0, f"apt-config rejected {name}: {proc.stderr}"
     dump = run(apt_config, "-c", str(out / "52avg-voip-unattended-upgrades"), "dump").stdout
     assert f'Unattended-Upgrade::Automatic-Reboot-Time "{hostvars["avg_voip_reboot_window"]}";' in dump
-    assert "Debian-Security" in dump
+    origins = re.findall(r'^Unattended-Upgrade::Origins-Pattern:: "(.*)";$', dump, re.M)
+    assert origins and all(o.endswith("label=Debian-Security") for o in origins), (
+        f"not security-only: {origins}"
+    )
 
 
 def test_patch_state_script_prints_json(rendered: Rendered) -> None:
