@@ -20,7 +20,7 @@ REMOTE_DIR = "/tmp/avg-voip-lynis"
 SOURCES = {
     "lynis": Path("/usr/sbin/lynis"),
     "include": Path("/usr/share/lynis/include"),
-    "plugins": Path("/usr/share/lynis/plugins"),
+    "plugins": Path("/etc/lynis/plugins"),
     "db": Path("/usr/share/lynis/db"),
     "default.prf": Path("/etc/lynis/default.prf"),
 }
@@ -57,9 +57,9 @@ def run(paths: LabPaths, host: LabHost, timeout_s: float = 600) -> dict[str, Any
             "error": f"could not copy lynis to {host.name}: {proc.stderr.decode(errors='replace')[-200:]}"
         }
     audit = (
-        f"cd {REMOTE_DIR} && sudo ./lynis audit system --quick --no-colors --no-log"
-        f" --report-file {REMOTE_DIR}/report.dat > /dev/null 2>&1; sudo cat {REMOTE_DIR}/report.dat;"
-        f" sudo rm -rf {REMOTE_DIR}"
+        f"sudo sh -c 'cd {REMOTE_DIR} && ./lynis audit system --quick --no-colors --no-log"
+        f" --report-file {REMOTE_DIR}/report.dat > /dev/null 2>&1; cat {REMOTE_DIR}/report.dat;"
+        f" rm -rf {REMOTE_DIR}'"
     )
     try:
         out = subprocess.run(

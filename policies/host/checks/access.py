@@ -49,16 +49,29 @@ def reviewer_only(ctx: HostContext, meta: RuleMeta) -> list[Finding]:
     return out
 
 
-def audit_rules_text(ctx: HostContext) -> tuple[list[str], str]:
-    files = sorted(ctx.host.check_output("ls -1 /etc/audit/rules.d/ 2>/dev/null || true").split())
-    files = [f"/etc/audit/rules.d/{f}" for f in files if f.endswith(".rules")]
-    text = "".join(ctx.host.file(f).content_string + "\n" for f in files)
-    return files, text
+def audit_rules_text(ctx: HostContext) -> tuple[list[str], list[str]]:
+    """The rules as augenrules compiles them: rules.d/*.rules in version order, the last -e moved to the end."""
+    names = ctx.host.check_output("ls -1v /etc/audit/rules.d/ 2>/dev/null || true").split()
+    files = [f"/etc/audit/rules.d/{n}" for n in names if n.endswith(".rules")]
+    lines: list[str] = []
+    minus_e = None
+    for f in files:
+        for raw in ctx.host.file(f).content_string.splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("-e"):
+                minus_e = line
+                continue
+            lines.append(line)
+    if minus_e:
+        lines.append(minus_e)
+    return files, lines
 
 
 @host_check(
     "AVG-HOST-ACC-002",
-    "Audit rules watch reads of the recordings and are locked (-e 2 last)",
+    "Audit rules watch reads of the recordings and end locked (-e 2 last, as augenrules compiles them)",
     ("30", "32(1)(b)", "5(2)"),
     Severity.HIGH,
     "Who listened to or exported which recording must be on a tamper-resistant record.",
@@ -66,8 +79,7 @@ def audit_rules_text(ctx: HostContext) -> tuple[list[str], str]:
 )
 def audit_rules(ctx: HostContext, meta: RuleMeta) -> list[Finding]:
     root = ctx.hostvars["avg_voip_recordings_root"].rstrip("/")
-    files, text = audit_rules_text(ctx)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    files, lines = audit_rules_text(ctx)
     watches = [
         ln
         for ln in lines

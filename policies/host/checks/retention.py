@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 import uuid
@@ -146,7 +147,29 @@ def deletion_logged(ctx: HostContext, meta: RuleMeta) -> list[Finding]:
             ctx.finding(meta, Status.NOT_VERIFIED, "the retention service did not run; nothing to look for")
         ]
     deleted = [p for p in run["planted"] if not p["exists_after"]]
-    missing = [p["file"] for p in deleted if p["file"].rsplit("/", 1)[-1] not in run["journal"]]
-    status = Status.FAIL if missing or not deleted else Status.PASS
-    msg = f"deletions missing from the journal: {missing}" if missing else f"{len(deleted)} deletions logged"
-    return [ctx.finding(meta, status, msg)]
+    journal = run["journal"]
+    by_name = [p["file"] for p in deleted if p["file"].rsplit("/", 1)[-1] in journal]
+    # A per-category count (e.g. "category=x ... deleted=2") also records the deletion, with less detail.
+    counted = {
+        p["category"]
+        for p in deleted
+        if re.search(rf"\b{re.escape(p['category'])}\b.*\bdeleted=[1-9]", journal)
+    }
+    missing = [p["file"] for p in deleted if p["file"] not in by_name and p["category"] not in counted]
+    observed = {
+        "journal": journal.strip().splitlines()[-10:],
+        "named": len(by_name),
+        "counted": sorted(counted),
+    }
+    if not deleted:
+        return [
+            ctx.finding(meta, Status.FAIL, "nothing was deleted, so nothing was logged", observed=observed)
+        ]
+    status = Status.FAIL if missing else Status.PASS
+    if missing:
+        msg = f"deletions missing from the journal: {missing}"
+    elif len(by_name) == len(deleted):
+        msg = f"{len(deleted)} deletions logged by file name"
+    else:
+        msg = f"{len(deleted)} deletions logged as per-category counts (file names not logged)"
+    return [ctx.finding(meta, status, msg, observed=observed)]
