@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,8 @@ def _sarif_result(f: Finding, meta: RuleMeta | None, index: int, location: str |
         loc["physicalLocation"] = {"artifactLocation": {"uri": location}, "region": {"startLine": 1}}
     owner = f" (owner: {f.extra['owner']})" if "owner" in f.extra else ""
     fingerprint = hashlib.sha256(f"{f.rule_id}|{f.target}|{f.message}".encode()).hexdigest()[:32]
-    return {
+    result: dict[str, Any] = {
         "ruleId": f.rule_id,
-        "ruleIndex": index,
         "kind": kind,
         "level": level,
         "message": {"text": f"{f.status.value}: {f.message}{owner} [{short_target(f.target)}]"},
@@ -112,6 +112,9 @@ def _sarif_result(f: Finding, meta: RuleMeta | None, index: int, location: str |
             "expected": _jsonable(f.expected),
         },
     }
+    if index >= 0:
+        result["ruleIndex"] = index
+    return result
 
 
 def _jsonable(value: Any) -> Any:
@@ -171,15 +174,19 @@ def to_junit(verdicts: Sequence[Verdict]) -> str:
     for v in verdicts:
         suite = ET.SubElement(root, "testsuite", name=f"{TOOL_NAME}:{v.stack}")
         counts = {"tests": 0, "failures": 0, "skipped": 0}
-        for (rule_id, target), group in sorted(_group(v.findings).items()):
+        groups = _group(v.findings)
+        shorts = Counter((rule_id, short_target(t)) for rule_id, t in groups)
+        for (rule_id, target), group in sorted(groups.items()):
             meta = catalogue.get(rule_id)
+            name = short_target(target)
             case = ET.SubElement(
                 suite,
                 "testcase",
                 classname=rule_id,
-                name=short_target(target),
-                file=target,
+                name=name if shorts[(rule_id, name)] == 1 else target,  # unique within the rule
             )
+            props = ET.SubElement(case, "properties")
+            ET.SubElement(props, "property", name="target", value=target)
             counts["tests"] += 1
             worst = min((f.status for f in group), key=lambda s: _ORDER[s])
             title = meta.title if meta else rule_id

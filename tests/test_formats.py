@@ -53,7 +53,7 @@ def test_junit_case_per_rule_and_target_and_not_verified_is_skipped() -> None:
     root = ET.fromstring(to_junit([v]))
     cases = root.findall("./testsuite/testcase")
     assert len(cases) == len({(f.rule_id, f.target) for f in v.findings})
-    by = {(c.get("classname"), c.get("file")): c for c in cases}
+    by = {(c.get("classname"), c.find("properties/property[@name='target']").get("value")): c for c in cases}
     for f in v.findings:
         case = by[(f.rule_id, f.target)]
         if f.status is Status.FAIL:

@@ -249,8 +249,12 @@ def _profile_from_stack_config() -> Profile | None:
         return None
     if value is None:
         return None
-    data = json.loads(value) if isinstance(value, str) else value
-    return parse_profile(data)
+    return _parse_profile_text(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+
+
+@functools.cache
+def _parse_profile_text(text: str) -> Profile:
+    return parse_profile(json.loads(text))  # once per distinct profile, not once per resource and policy
 
 
 def _pulumi_stack() -> str | None:
