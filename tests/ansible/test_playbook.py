@@ -138,6 +138,7 @@ def test_stack_variables_match_the_argument_specs(stack: str, tmp_path: Path) ->
             "retention_days",
         ),
         ("avg_voip_admin_cidrs", {"not": "a list"}, "firewall", "avg_voip_admin_cidrs"),
+        ("ssh_hardening_permit_root_login", "yes", "ssh_hardening", "ssh_hardening_permit_root_login"),
     ],
 )
 def test_argument_specs_refuse_wrong_values(
