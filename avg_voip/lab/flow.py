@@ -138,8 +138,12 @@ def _after_boot(paths: LabPaths, host: LabHost, domain: str) -> dict[str, Any]:
 
     ctx = HostContext(host.name, host.address, tinfra, {})
     timer, _ = retention_timer(ctx)
+    # Units may still be starting right after SSH answers: give them up to 60 s.
+    deadline = time.monotonic() + 60
     for unit in [*SERVICES, *([timer] if timer else [])]:
-        units[unit] = tinfra.service(unit).is_running
+        while not (active := tinfra.service(unit).is_running) and time.monotonic() < deadline:
+            time.sleep(1)
+        units[unit] = active
     from policies.host.checks.firewall import drop_chains, ruleset
 
     opts = probes.sipsak_options_tls(host.address)
@@ -159,7 +163,6 @@ def reboot_and_check(paths: LabPaths, log: Log) -> RebootResult:
     for host in lab["lab_hosts"]:
         try:
             r = hosts.reboot(state, host, paths)
-            time.sleep(2)  # let units that start after sshd settle
             r["after"] = _after_boot(paths, host, domain)
         except LabError as exc:
             r = {"error": str(exc)}

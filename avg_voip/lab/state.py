@@ -61,9 +61,20 @@ class LabState:
         return not any(self.data.get(k) for k in ("netns", "links", "processes", "mounts"))
 
 
+_held = 0  # nesting depth of lab_lock in this process
+
+
 @contextlib.contextmanager
 def lab_lock(run_dir: Path = config.RUN_DIR, wait_s: float = 30) -> Iterator[None]:
-    """One lab at a time on a machine: names and addresses are machine-wide."""
+    """One lab at a time on a machine: names and addresses are machine-wide. Re-entrant in one process."""
+    global _held
+    if _held:
+        _held += 1
+        try:
+            yield
+        finally:
+            _held -= 1
+        return
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / "lock", "w") as fh:
         deadline = time.monotonic() + wait_s
@@ -75,9 +86,11 @@ def lab_lock(run_dir: Path = config.RUN_DIR, wait_s: float = 30) -> Iterator[Non
                 if time.monotonic() > deadline:
                     raise LabError(f"another lab run holds {run_dir / 'lock'}") from None
                 time.sleep(0.5)
+        _held = 1
         try:
             yield
         finally:
+            _held = 0
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
