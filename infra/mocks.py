@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +69,13 @@ class CloudMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str) -> None:
         self.region = region
-        self._serial = itertools.count(4_100_001)
+
+    @staticmethod
+    def _serial(args: pulumi.runtime.MockResourceArgs) -> int:
+        # Derived from type and name, not from registration order: the same stack renders to the same ids,
+        # so two renders (and the evidence hashed from them) compare equal.
+        digest = hashlib.sha256(f"{args.typ}::{args.name}".encode()).hexdigest()
+        return 4_100_001 + int(digest[:12], 16) % 895_000_000
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
@@ -77,7 +83,7 @@ class CloudMocks(pulumi.runtime.Mocks):
             return None, state
         package, module, kind = _split(args.typ)
         if package == "hcloud":
-            rid = str(next(self._serial))
+            rid = str(self._serial(args))
             if kind == "Server":
                 n = int(rid) % 200
                 state.setdefault("ipv4Address", f"203.0.113.{n % 250 + 1}")
@@ -94,7 +100,7 @@ class CloudMocks(pulumi.runtime.Mocks):
         self, args: pulumi.runtime.MockResourceArgs, module: str, kind: str, state: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         region = state.get("region") or self.region
-        serial = next(self._serial)
+        serial = self._serial(args)
         suffix = f"{serial:07x}"
         if module == "s3":
             if kind == "Bucket":
