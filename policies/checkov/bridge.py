@@ -108,7 +108,7 @@ class Plan:
     unmapped: list[str] = field(default_factory=list)  # type tokens with no Terraform type
 
 
-def _address_name(record: ResourceRecord, taken: set[str], tf: str, prefix: str) -> str:
+def _address_name(record: ResourceRecord, taken: dict[str, str], tf: str, prefix: str) -> str:
     base = prefix + (_NAME.sub("_", record.name) or "resource")
     if base[0].isdigit():
         base = "r_" + base
@@ -134,7 +134,7 @@ def convert(records: RecordSet, prefix: str = "") -> Plan:
             if r.custom and not r.type.startswith("pulumi:providers:"):
                 plan.unmapped.append(r.type)
             continue
-        name = _address_name(r, set(plan.addresses), tf, prefix)
+        name = _address_name(r, plan.addresses, tf, prefix)
         address = f"{tf}.{name}"
         plan.addresses[address] = r.urn
         by_urn[r.urn] = address
