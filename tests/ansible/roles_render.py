@@ -75,15 +75,3 @@ def tool(name: str) -> str:
             return candidate
     pytest.skip(f"{name} is not installed (Debian package list: tests/ansible/README.md)")
     raise AssertionError  # unreachable, for the type checker
-
-
-@pytest.fixture(scope="session", params=STACKS)
-def stack(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture(scope="session")
-def rendered(stack: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
-    """(host variables, directory of rendered files) of one example stack."""
-    hostvars = stack_hostvars(stack)
-    return hostvars, render(hostvars, tmp_path_factory.mktemp(stack) / "out")

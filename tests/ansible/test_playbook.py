@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ANSIBLE_DIR, REPO, STACKS, ansible_tool, run_ansible, stack_hostvars
+from roles_render import ANSIBLE_DIR, REPO, STACKS, ansible_tool, run_ansible, stack_hostvars
 
 ROLES = sorted(p.name for p in (ANSIBLE_DIR / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
 

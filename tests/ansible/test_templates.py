@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import render, stack_hostvars, tool
+from roles_render import render, stack_hostvars, tool
 
 Rendered = tuple[dict[str, Any], Path]
 
