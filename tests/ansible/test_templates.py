@@ -303,3 +303,16 @@ def test_sysctl_file_holds_the_hardening(rendered: Rendered) -> None:
     text = (out / "60-avg-voip-hardening.conf").read_text()
     for line in ("net.ipv4.ip_forward = 0", "fs.suid_dumpable = 0", "kernel.kptr_restrict = 2"):
         assert line in text
+
+
+def test_journal_bounded_by_the_access_log_retention(rendered: Rendered) -> None:
+    hostvars, out = rendered
+    journald = (out / "journald-60-avg-voip-hardening.conf").read_text()
+    assert re.search(r"^Storage=persistent$", journald, re.M)
+    days = hostvars.get("avg_voip_retention_days", {}).get("access_logs")
+    if days:
+        assert re.search(rf"^MaxRetentionSec={days}day$", journald, re.M), (
+            "journal kept longer than access logs"
+        )
+    else:
+        assert "MaxRetentionSec" not in journald
