@@ -42,7 +42,7 @@ UNCOVERED = {
     "AVG-RES-002-fail-0": "providers are not resources in a Terraform plan",
     "AVG-RES-002-fail-1": "providers are not resources in a Terraform plan",
     "AVG-RET-001-fail-4": "the violation is about the stack (no bucket holds the category), not one resource",
-    "AVG-BAK-001-fail-0": "the violation is about the stack (no backup plan at all), not one resource",
+    "AVG-BAK-001-fail-0": "the violation is about the stack (the plan selects no volume), not one resource",
     "AVG-LOG-001-fail-3": "the violation is about the stack (no bucket holds recordings), not one resource",
     "AVG-RET-002-fail-3": "the violation is about the stack, not one resource",
     "AVG-RET-003-fail-0": "host retention travels in the stack outputs to Ansible, not in a resource",
