@@ -176,7 +176,11 @@ def record_controls(tmp_path: Path, record: dict[str, Any]) -> subprocess.Comple
             "connection": "local",
             "become": False,
             "gather_facts": False,
-            "vars": {"avg_voip_common_facts_file": str(tmp_path / "facts.d" / "avg_voip.fact")},
+            "vars": {
+                "avg_voip_common_facts_file": str(tmp_path / "facts.d" / "avg_voip.fact"),
+                # the package lists of this machine are left alone (refreshed only when it has none)
+                "avg_voip_common_apt_cache_valid_time": 10 * 365 * 86400,
+            },
             "tasks": [
                 {"name": "Common", "ansible.builtin.include_role": {"name": "avg_voip_common"}},
                 {
