@@ -63,6 +63,44 @@ EXTRA_FAILING: dict[str, list[Example]] = {
     ],
 }
 
+# Passing variants beyond the rules' examples.
+EXTRA_PASSING: dict[str, list[Example]] = {
+    "AVG-ENC-001": [
+        Example(
+            [
+                {
+                    **bucket("rec"),
+                    "props": {
+                        "bucket": "rec",
+                        "tags": {"avg-voip:store": "recordings_store"},
+                        # a state's outputs: the default AWS applied at creation, before the configuration
+                        "serverSideEncryptionConfiguration": {
+                            "rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+                        },
+                    },
+                },
+                res(
+                    BUCKET_SSE[0],
+                    "rec-sse",
+                    {
+                        "bucket": "rec",
+                        "rules": [
+                            {
+                                "applyServerSideEncryptionByDefault": {
+                                    "sseAlgorithm": "aws:kms",
+                                    "kmsMasterKeyId": "arn:aws:kms:eu-central-1:123456789012:key/1111",
+                                },
+                                "bucketKeyEnabled": True,
+                            }
+                        ],
+                    },
+                ),
+            ],
+            note="the separate encryption configuration governs over the bucket's inline default",
+        )
+    ],
+}
+
 # The issue's named cases and where they live (rule, kind, note fragment): proven present by a test.
 NAMED = {
     "resource region differs from its provider's": ("AVG-RES-001", "resource region differs"),
@@ -86,6 +124,8 @@ def cases() -> list[Case]:
             out.append(Case(rule.id, "pass", ex, f"{rule.id}-pass-{i}"))
         for i, ex in enumerate(rule.failing):
             out.append(Case(rule.id, "fail", ex, f"{rule.id}-fail-{i}"))
+        for i, ex in enumerate(EXTRA_PASSING.get(rule.id, [])):
+            out.append(Case(rule.id, "pass", ex, f"{rule.id}-pass-extra-{i}"))
         for i, ex in enumerate(EXTRA_FAILING.get(rule.id, [])):
             out.append(Case(rule.id, "fail", ex, f"{rule.id}-fail-extra-{i}"))
     return out
