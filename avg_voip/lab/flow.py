@@ -282,6 +282,19 @@ def verify(paths: LabPaths, log: Log) -> VerifyResult:
     return result
 
 
+def _auditor_report(stack: str, log: Log) -> None:
+    """The auditor's report of the stack with the lab's host findings in it (`avg-voip report`)."""
+    import subprocess
+    import sys
+
+    cli = config.REPO_ROOT / "scripts" / "avg-voip"
+    host_file = config.REPO_ROOT / "reports" / stack / "lab" / "findings.json"
+    cmd = [sys.executable, str(cli), "report", "--stack", stack, "--host-findings", str(host_file)]
+    proc = subprocess.run(cmd, cwd=config.REPO_ROOT, capture_output=True, text=True, check=False)
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
+    log(f"auditor report with host findings: exit {proc.returncode} ({tail[0][:200]})")
+
+
 def demo(stack: str, paths: LabPaths, log: Log, keep: bool = False, rebuild_rootfs: bool = False) -> int:
     """render + plan rules, lab up, converge twice, reboot, host policies and probes, report, lab down."""
     ok = False
@@ -295,6 +308,7 @@ def demo(stack: str, paths: LabPaths, log: Log, keep: bool = False, rebuild_root
             else:
                 log("converge failed: skipping the reboot check")
             result = verify(paths, log)
+            _auditor_report(stack, log)
             ok = result.ok and converge_ok(runs)
             _update_lab(paths, "demo_seconds", round(time.monotonic() - t0, 1))
             log(f"demo {'passed' if ok else 'FAILED'}: {stack} in {time.monotonic() - t0:.0f} s")

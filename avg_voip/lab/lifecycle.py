@@ -129,6 +129,11 @@ def down(paths: LabPaths | None = None, log: Log = print) -> list[str]:
     with lab_lock():
         state = LabState()
         done = teardown(state, log)
+        for mount in _leftover_mounts(paths):
+            if run(["umount", mount], check=False).returncode != 0:
+                run(["umount", "-l", mount], check=False)
+            done.append(f"unmounted leftover {mount}")
+            log(done[-1])
         for link in leftover_links():
             run(["ip", "link", "del", link], check=False)
             done.append(f"removed leftover link {link}")
@@ -139,6 +144,17 @@ def down(paths: LabPaths | None = None, log: Log = print) -> list[str]:
             log(done[-1])
         _close_ssh_masters(paths)
     return done
+
+
+def _leftover_mounts(paths: LabPaths) -> list[str]:
+    """Host roots of this checkout still mounted (a run whose record was lost)."""
+    prefix = str(paths.hosts.resolve()) + "/"
+    try:
+        lines = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return []
+    points = [line.split()[1] for line in lines if len(line.split()) > 1]
+    return [p for p in reversed(points) if p.startswith(prefix)]
 
 
 def _close_ssh_masters(paths: LabPaths) -> None:

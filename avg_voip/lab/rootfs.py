@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ INCLUDE = [
     "logrotate",
 ]
 # Bump when the preparation below changes: the cache key follows it.
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
 STAMP = ".avg-voip-lab-rootfs.json"
 
 
@@ -135,3 +136,6 @@ def _prepare(root: Path) -> None:
     run(["chroot", root, "apt-get", "clean"], check=False)
     shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
     (root / "var/lib/apt/lists/partial").mkdir(parents=True, exist_ok=True)
+    # No package lists fetched yet, like an image built long ago: apt's cache_valid_time must see them as old.
+    for d in (root / "var/lib/apt/lists/partial", root / "var/lib/apt/lists"):
+        os.utime(d, (0, 0))
