@@ -283,3 +283,22 @@ def test_ansible_lint_over_ansible() -> None:
         check=False,
     )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+
+
+def test_bench_replication_keeps_every_copy_as_compliant_as_the_original() -> None:
+    from collections import Counter
+
+    from avg_voip.stackconfig import load_stack
+    from policies.checkov.bench import replicate
+
+    base = rendered("mortgage-aws")
+    profile = load_stack("mortgage-aws").profile
+    copies = replicate(base, 2 * len(base.records), plant=False)
+    assert len(copies.records) == 2 * len(base.records)
+    assert len({r.urn for r in copies.records}) == len(copies.records)
+    # per-resource findings double; findings about the stack as a whole (outputs, totals) do not
+    one = Counter((f.rule_id, f.status) for f in evaluate(base, profile) if f.target.startswith("urn:"))
+    two = Counter((f.rule_id, f.status) for f in evaluate(copies, profile) if f.target.startswith("urn:"))
+    assert two == Counter({k: 2 * n for k, n in one.items()}), "references must survive the renaming"
+    planted = replicate(base, 4 * len(base.records))
+    assert any(f.status is Status.FAIL for f in evaluate(planted, profile)), "every fourth copy is planted"

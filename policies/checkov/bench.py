@@ -29,8 +29,9 @@ SIZES = (100, 1_000, 10_000)
 _URN_NAME = re.compile(r'("urn:pulumi:[^"]*::)([^":]+)(")')
 
 
-def replicate(records: RecordSet, target: int) -> RecordSet:
-    """About `target` records: copies of `records`, every name, urn and id suffixed per copy."""
+def replicate(records: RecordSet, target: int, plant: bool = True) -> RecordSet:
+    """About `target` records: copies of `records`, every name, urn and id suffixed per copy; with `plant`,
+    every fourth copy carries the known violations."""
     base = json.dumps(records.to_dict()["resources"])
     ids = sorted({r.id for r in records.records if r.id}, key=len, reverse=True)
     id_pattern = re.compile("|".join(re.escape(i) for i in ids)) if ids else None
@@ -43,7 +44,7 @@ def replicate(records: RecordSet, target: int) -> RecordSet:
         docs = json.loads(text)
         for d in docs:
             d["name"] = f"{d['name']}-c{i}"
-            if i % 4 == 1:
+            if plant and i % 4 == 1:
                 _plant_violation(d)
         out.extend(docs)
     return RecordSet.from_dict(
