@@ -68,14 +68,16 @@ def check(ctx: Context) -> Iterator[Result]:
             if r.get("status") == "Enabled"
         ]
         days = [expiry_days(r) for r in rules]
+        # a covering rule without expiration (e.g. whole-bucket housekeeping) does not count as a bound
+        valid = [d for d in days if isinstance(d, int)]
         if any(is_unknown(d) for d in days) or any("$unknown" in r for r in rules):
             yield unverified(b, "log lifecycle unknown at preview")
-        elif not [d for d in days if isinstance(d, int)]:
+        elif not valid:
             yield fail(b, f"no enabled lifecycle rule expires {LOG_PREFIX}", None, f"<= {bound}")
-        elif min(d for d in days if isinstance(d, int)) > bound:
-            yield fail(b, f"logs kept {min(days)} days, longer than {bound}", min(days), f"<= {bound}")
+        elif min(valid) > bound:
+            yield fail(b, f"logs kept {min(valid)} days, longer than {bound}", min(valid), f"<= {bound}")
         else:
-            yield ok(b, f"logs expire after {min(days)} days", min(days), f"<= {bound}")
+            yield ok(b, f"logs expire after {min(valid)} days", min(valid), f"<= {bound}")
     for g in ctx.records.of_type(*LOG_GROUP):
         days = g.props.get("retentionInDays")
         if is_unknown(days):

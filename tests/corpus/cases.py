@@ -8,11 +8,15 @@ reason, in tests/test_checkov.py (UNCOVERED).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from policies.engine import Example, Rule, all_rules
-from policies.rules._util import BUCKET, BUCKET_SSE, KMS_KEY, bucket, res
+from policies.rules._util import BUCKET, BUCKET_LIFECYCLE, BUCKET_SSE, KMS_KEY, bucket, res
+from policies.rules.ret_001_bucket_lifecycle import _stores, lifecycle
+from policies.rules.ret_002_log_retention import _logs
+from policies.rules.ret_005_versions_and_uploads import _versioned
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,37 @@ EXTRA_FAILING: dict[str, list[Example]] = {
     ],
 }
 
+HOUSEKEEPING = {
+    "id": "housekeeping",
+    "status": "Enabled",
+    "filter": {},  # the whole bucket: aborts stray uploads, expires old versions, expires nothing current
+    "noncurrentVersionExpiration": {"noncurrentDays": 1},
+    "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
+}
+
+
+def _with_housekeeping(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = copy.deepcopy(records)
+    for r in out:
+        if r["type"] in BUCKET_LIFECYCLE:
+            r["props"]["rules"].append(dict(HOUSEKEEPING))
+    return out
+
+
 # Passing variants beyond the rules' examples.
 EXTRA_PASSING: dict[str, list[Example]] = {
+    "AVG-RET-001": [
+        Example(_with_housekeeping(_stores()), note="a whole-bucket housekeeping rule beside the categories")
+    ],
+    "AVG-RET-002": [
+        Example(_with_housekeeping(_logs(730)), note="a whole-bucket housekeeping rule beside the log rule")
+    ],
+    "AVG-RET-005": [
+        Example(
+            _with_housekeeping([bucket("rec"), _versioned(), lifecycle("rec", {"qa": 30})]),
+            note="a whole-bucket housekeeping rule beside the category rule",
+        )
+    ],
     "AVG-ENC-001": [
         Example(
             [
