@@ -239,3 +239,11 @@ def test_pack_is_built_only_in_main() -> None:
     for path in PACK.glob("*.py"):
         if path.name != "__main__.py":
             assert "PolicyPack(" not in path.read_text(), path
+
+
+def test_resource_policy_without_profile_reports_not_verified() -> None:
+    from policies.rules.net_001_no_plain_sip import sg, tcp
+
+    rs = RecordSet("example", [ResourceRecord.from_dict(sg(tcp(5061)))])
+    got = run_policy("AVG-NET-003", rs, {})
+    assert got and all("NOT-VERIFIED" in m and "profile" in m for m, _ in got)

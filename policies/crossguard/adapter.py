@@ -333,7 +333,8 @@ def _judge(
         report(f"NOT-VERIFIED: compliance profile unusable: {exc}", None)
         return
     results = rule.evaluate(Context(records=records, profile=profile))
-    if per_resource and _looks_beyond(rule, records, profile):
+    judged = not (rule.needs_profile and profile is None)  # without a profile the rule did not run
+    if per_resource and judged and _looks_beyond(rule, records, profile):
         # the rule wanted other records after all: its answer from one record is not reliable
         report("NOT-VERIFIED: this rule needs the whole stack to judge this resource", None)
         return
