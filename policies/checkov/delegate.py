@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ def _verdicts() -> dict[str, dict[str, list[tuple[Status, str]]]]:
     """rule id -> plan address -> [(status, message)], for every rule with a custom check."""
     path = os.environ.get(CONTEXT_ENV)
     if not path:
+        logging.getLogger(__name__).error(
+            "%s is not set: the CKV_AVG_* checks answer nothing; run checkov through policies/checkov/bridge.py",
+            CONTEXT_ENV,
+        )
         return {}
     ctx = json.loads(Path(path).read_text(encoding="utf-8"))
     rules = [get_rule(r) for r in sorted(DelegatingCheck.rule_ids)]
