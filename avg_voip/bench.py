@@ -27,7 +27,7 @@ def bench_render(
     stacks: tuple[str, ...] = ("mortgage-aws", "healthcare-hcloud"),
 ) -> list[dict[str, Any]]:
     """Render + evaluate each example stack at each host count; whole-verdict wall time per size."""
-    console = Console()
+    console = Console(width=160)
     rows: list[dict[str, Any]] = []
     for name in stacks:
         base = load_stack(name)
