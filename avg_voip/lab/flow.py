@@ -79,9 +79,20 @@ def converge(paths: LabPaths, log: Log, runs: int = 2) -> list[converge_mod.Conv
             for t in r.changed_tasks[:15]:
                 log(f"  changed on run {n}: {t}")
         if not r.ok:
+            _collect_journals(paths, lab["lab_hosts"], n, log)
             break
     _update_lab(paths, "converge", [r.to_dict() for r in results])
     return results
+
+
+def _collect_journals(paths: LabPaths, lab_hosts: list[LabHost], run: int, log: Log) -> None:
+    """Failed units and the journal's last lines of every host, beside the converge log, to see why."""
+    for host in lab_hosts:
+        cmd = "systemctl --failed --no-pager; sudo journalctl -b --no-pager -n 200 -o short-monotonic"
+        out = hosts.ssh(paths, host, cmd, check=False, timeout=60)
+        dest = paths.logs / f"journal-{host.name}-converge-{run}.log"
+        dest.write_text(out.stdout + out.stderr)
+        log(f"  journal of {host.name}: {dest}")
 
 
 def converge_ok(runs: list[converge_mod.ConvergeRun]) -> bool:
