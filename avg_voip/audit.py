@@ -111,6 +111,24 @@ def _short(target: str) -> str:
     return target.split("::")[-1] if target.startswith("urn:") else target
 
 
+def ansible_files(records: RecordSet, out_dir: Path) -> dict[Path, str]:
+    """The inventory and the profile-derived variables, laid out so `ansible-playbook -i inventory.yml` finds both.
+
+    The variables go to `group_vars/sip_servers.yml` beside the inventory, where per-host values in the inventory
+    (each host's recordings device) take precedence over them; `hostvars.yml` is the same file for `-e @`-style
+    tools that want one document.
+    """
+    outputs = records.outputs
+    files: dict[Path, str] = {}
+    if isinstance(outputs.get("inventory"), dict):
+        files[out_dir / "inventory.yml"] = yaml.safe_dump(outputs["inventory"], sort_keys=True)
+    if isinstance(outputs.get("hostvars"), dict):
+        text = yaml.safe_dump(outputs["hostvars"], sort_keys=True)
+        files[out_dir / "group_vars" / "sip_servers.yml"] = text
+        files[out_dir / "hostvars.yml"] = text
+    return files
+
+
 def write_reports(verdict: Verdict, out_dir: Path) -> list[Path]:
     """Write records, findings, summary and Ansible inputs. Each file lands whole or not at all."""
     files = {
@@ -118,11 +136,7 @@ def write_reports(verdict: Verdict, out_dir: Path) -> list[Path]:
         out_dir / "findings.json": json.dumps(findings_document(verdict), indent=2, sort_keys=True) + "\n",
         out_dir / "summary.md": summary_markdown(verdict),
     }
-    outputs = verdict.records.outputs
-    if isinstance(outputs.get("inventory"), dict):
-        files[out_dir / "ansible" / "inventory.yml"] = yaml.safe_dump(outputs["inventory"], sort_keys=True)
-    if isinstance(outputs.get("hostvars"), dict):
-        files[out_dir / "ansible" / "hostvars.yml"] = yaml.safe_dump(outputs["hostvars"], sort_keys=True)
+    files.update(ansible_files(verdict.records, out_dir / "ansible"))
     for path, text in files.items():
         _atomic_write(path, text)
     return list(files)

@@ -60,9 +60,7 @@ def _render(stack: StackConfig) -> RecordSet:
 def cmd_render(args: argparse.Namespace) -> int:
     import json
 
-    import yaml
-
-    from avg_voip.audit import _atomic_write
+    from avg_voip.audit import _atomic_write, ansible_files
 
     for stack in load_stacks(args):
         name = stack.name
@@ -70,10 +68,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             records = _render(stack)
         out = Path(args.out) / name
         _atomic_write(out / "records.json", json.dumps(records.to_dict(), indent=2, sort_keys=True) + "\n")
-        if isinstance(records.outputs.get("inventory"), dict):
-            _atomic_write(out / "ansible" / "inventory.yml", yaml.safe_dump(records.outputs["inventory"]))
-        if isinstance(records.outputs.get("hostvars"), dict):
-            _atomic_write(out / "ansible" / "hostvars.yml", yaml.safe_dump(records.outputs["hostvars"]))
+        for path, text in ansible_files(records, out / "ansible").items():
+            _atomic_write(path, text)
         console.print(f"{name}: {len(records.records)} resources -> {out}/records.json")
     return 0
 

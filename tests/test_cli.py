@@ -160,3 +160,19 @@ def test_script_entry_point(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 2 and proc.stderr.startswith("error: --stack"), proc.stderr
+
+
+def test_rendered_inventory_gives_each_host_its_own_device(tmp_path: Path) -> None:
+    """The variables load with the inventory; each Hetzner host keeps its own LUKS volume device."""
+    assert main(["render", "--stack", "healthcare-hcloud", "--out", str(tmp_path)]) == 0
+    inv = tmp_path / "healthcare-hcloud" / "ansible" / "inventory.yml"
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inv), "--list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    hostvars = json.loads(proc.stdout)["_meta"]["hostvars"]
+    devices = {h: v["avg_voip_recordings_device"] for h, v in hostvars.items()}
+    assert len(devices) == 2 and len(set(devices.values())) == 2, devices
+    assert all(v["avg_voip_recordings_encryption"] == "luks" for v in hostvars.values())
