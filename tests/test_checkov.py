@@ -32,7 +32,6 @@ needs_checkov = pytest.mark.skipif(
 # the change. Kept here, not in the skip list, because they are real findings to fix.
 PENDING_INFRA = {
     "CKV_AWS_300": "add a whole-bucket lifecycle rule (empty filter) that aborts incomplete multipart uploads",
-    "CKV_AWS_355": "scope cloudtrail:Describe*/GetTrailStatus to the trail ARN; only LookupEvents needs '*'",
 }
 # Corpus violations checkov does not catch, and why (no check sees it, or it is not about one resource).
 UNCOVERED = {

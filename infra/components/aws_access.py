@@ -18,7 +18,9 @@ from infra.components.aws_iam import policy_document
 MFA_MAX_AGE_SECONDS = 3600
 SESSION_SECONDS = 3600
 AUDITOR = "auditor"
-CLOUDTRAIL_READ = ["cloudtrail:LookupEvents", "cloudtrail:Describe*", "cloudtrail:GetTrailStatus"]
+# LookupEvents has no resource-level permission ("*" is its only resource); the trail reads name the trails.
+CLOUDTRAIL_LOOKUP = ["cloudtrail:LookupEvents"]
+CLOUDTRAIL_TRAIL_READ = ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,14 @@ def read_policy(region: str, grants: list[tuple[str, list[str], str]], auditor: 
             },
         ]
     if auditor:
-        statements.append({"Effect": "Allow", "Action": CLOUDTRAIL_READ, "Resource": "*"})
+        statements.append({"Effect": "Allow", "Action": CLOUDTRAIL_LOOKUP, "Resource": "*"})
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": CLOUDTRAIL_TRAIL_READ,
+                "Resource": f"arn:aws:cloudtrail:{region}:*:trail/*",
+            }
+        )
     return policy_document(statements)
 
 
