@@ -11,6 +11,7 @@ import pytest
 from avg_voip.profile import Storage
 from avg_voip.stackconfig import load_stack
 from infra.components.aws_network import CLOUDWATCH_RETENTION_DAYS, cloudwatch_retention
+from infra.components.aws_object_store import HOUSEKEEPING_RULE
 from infra.mocks import Render, RenderedResource, render_stack
 
 STACK = "mortgage-aws"
@@ -112,9 +113,10 @@ def test_lifecycle_has_one_rule_per_category_with_its_retention(
     )
     rules = {r["id"]: r for r in lifecycle.inputs["rules"]}
     categories = stack.profile.categories(storage=storage)
-    assert set(rules) == {c.id for c in categories}, (
+    assert set(rules) == {c.id for c in categories} | {HOUSEKEEPING_RULE}, (
         f"bucket {bucket_name}: rules do not match the categories"
     )
+    _assert_housekeeping(rules[HOUSEKEEPING_RULE], bucket_name)
     for c in categories:
         rule = rules[c.id]
         assert rule["status"] == "Enabled", f"bucket {bucket_name} rule {c.id}: disabled"
@@ -128,15 +130,27 @@ def test_advice_recordings_expire_after_seven_years(rendered: Render) -> None:
     lifecycle = rendered.named(
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "recordings"
     )
-    days = {r["id"]: r["expiration"]["days"] for r in lifecycle.inputs["rules"]}
+    days = {r["id"]: r["expiration"]["days"] for r in lifecycle.inputs["rules"] if "expiration" in r}
     assert days == {"advice_recordings": 2555, "qa_recordings": 90, "transcripts": 90}
+
+
+def _assert_housekeeping(rule: dict[str, Any], bucket_name: str) -> None:
+    """The whole-bucket rule removes parts and old versions but never expires current objects itself."""
+    assert rule["status"] == "Enabled" and not rule.get("filter", {}).get("prefix"), (
+        f"{bucket_name}: housekeeping"
+    )
+    assert "expiration" not in rule, f"{bucket_name}: housekeeping must not bound retention"
+    assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 1, bucket_name
+    assert rule["noncurrentVersionExpiration"]["noncurrentDays"] <= 1, bucket_name
 
 
 def test_audit_log_bucket_expires_logs_after_the_audit_retention(rendered: Render, stack: Any) -> None:
     lifecycle = rendered.named(
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "audit-logs"
     )
-    (rule,) = lifecycle.inputs["rules"]
+    rules = {r["id"]: r for r in lifecycle.inputs["rules"]}
+    _assert_housekeeping(rules.pop(HOUSEKEEPING_RULE), "audit-logs")
+    (rule,) = rules.values()
     assert rule["filter"]["prefix"] == "AWSLogs/", "audit-logs: lifecycle does not cover AWSLogs/"
     assert rule["expiration"]["days"] == stack.profile.audit_log.retention_days, "audit-logs: wrong expiry"
 

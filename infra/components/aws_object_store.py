@@ -15,6 +15,7 @@ from infra.components.tags import STORE_TAG
 
 # Versions of deleted or expired objects stay recoverable this long, then go: a recording must not outlive its
 # retention by more than a day through an old version.
+HOUSEKEEPING_RULE = "housekeeping"
 NONCURRENT_DAYS = 1
 ABORT_MULTIPART_DAYS = 1
 
@@ -164,6 +165,22 @@ class ObjectStore(pulumi.ComponentResource):
                     ),
                 )
                 for rule in args.rules
+            ]
+            + [
+                # Whole-bucket housekeeping: parts of interrupted uploads and old versions of objects outside
+                # any category prefix are removed too. It sets no expiration of current objects, so each
+                # category's own rule stays the bound on its retention.
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id=HOUSEKEEPING_RULE,
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_MULTIPART_DAYS
+                    ),
+                )
             ],
             opts=ResourceOptions(parent=self, depends_on=[versioning]),
         )
