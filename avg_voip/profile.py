@@ -9,18 +9,21 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
+import zoneinfo
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from avg_voip.residency import Catalogue, LegalStatus, load_catalogue
+from avg_voip.residency import EU_EEA_COUNTRIES, Catalogue, LegalStatus, load_catalogue
 
 
 class ProfileError(ValueError):
@@ -152,6 +155,17 @@ class Processor(_Strict):
     agreement_ref: NonEmpty  # reference of the Art. 28 processor agreement
     location: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]  # country where it processes
     sub_processors: list[NonEmpty] = Field(default_factory=list)
+    # Required when `location` is outside the EU/EEA: the Chapter V ground (adequacy decision, SCCs + TIA, ...)
+    transfer_ground: str | None = None
+
+    @model_validator(mode="after")
+    def _transfer(self) -> Processor:
+        if self.location not in EU_EEA_COUNTRIES and not self.transfer_ground:
+            raise _KeyedError(
+                "transfer_ground",
+                f"processor in {self.location} (outside the EU/EEA) needs a transfer ground (Art. 44-49)",
+            )
+        return self
 
 
 class Organisation(_Strict):
@@ -171,11 +185,11 @@ class DataCategory(_Strict):
     legal_basis_detail: NonEmpty
     retention_class: RetentionClass
     data_subjects: list[NonEmpty] = Field(min_length=1)
-    retention_days: int
+    retention_days: StrictInt
     retention_rationale: NonEmpty
     storage: Storage
     readers: list[NonEmpty] = Field(min_length=1)
-    special_categories: bool = False  # Art. 9 data (e.g. health) may be discussed in calls
+    special_categories: StrictBool = False  # Art. 9 data (e.g. health) may be discussed in calls
 
     @field_validator("id")
     @classmethod
@@ -218,6 +232,9 @@ class Residency(_Strict):
     exceptions: list[ResidencyException] = Field(default_factory=list)
 
 
+ADMIN_WIDEST_PREFIX = {4: 8, 6: 16}
+
+
 def _cidr(v: str) -> str:
     try:
         net = ipaddress.ip_network(v, strict=True)
@@ -230,8 +247,8 @@ class Network(_Strict):
     vpc_cidr: str = "10.40.0.0/16"
     admin_cidrs: list[str] = Field(min_length=1)
     sip_peer_cidrs: list[str] = Field(min_length=1)
-    rtp_port_min: int = Field(default=30000, ge=1024, le=65535)
-    rtp_port_max: int = Field(default=34999, ge=1024, le=65535)
+    rtp_port_min: StrictInt = Field(default=30000, ge=1024, le=65535)
+    rtp_port_max: StrictInt = Field(default=34999, ge=1024, le=65535)
     sip_domain: NonEmpty
 
     @field_validator("vpc_cidr")
@@ -247,8 +264,15 @@ class Network(_Strict):
     def _admin(cls, v: list[str]) -> list[str]:
         out = [_cidr(c) for c in v]
         for c in out:
-            if ipaddress.ip_network(c).prefixlen == 0:
+            net = ipaddress.ip_network(c)
+            if net.prefixlen == 0:
                 raise ValueError(f"{c} opens SSH to the whole internet; name the admin networks")
+            # Several broad ranges can add up to the whole internet (0.0.0.0/1 + 128.0.0.0/1).
+            widest = ADMIN_WIDEST_PREFIX[net.version]
+            if net.prefixlen < widest:
+                raise ValueError(
+                    f"{c} is too broad for an admin network (at most /{widest} for IPv{net.version})"
+                )
         return out
 
     @field_validator("sip_peer_cidrs")
@@ -266,11 +290,11 @@ class Network(_Strict):
 
 
 class Hosts(_Strict):
-    count: int = Field(ge=1, le=5000)
+    count: StrictInt = Field(ge=1, le=5000)
     size: NonEmpty
     image: str | None = None  # AMI id (AWS) or image name (Hetzner); default Debian 12
-    recordings_volume_gb: int = Field(default=100, ge=10, le=10000)
-    local_spool_days: int = Field(default=2, ge=1, le=14)  # AWS: hosts keep recordings until uploaded
+    recordings_volume_gb: StrictInt = Field(default=100, ge=10, le=10000)
+    local_spool_days: StrictInt = Field(default=2, ge=1, le=14)  # AWS: hosts keep recordings until uploaded
     admin_ssh_keys: list[NonEmpty] = Field(min_length=1)  # public keys only
 
     @field_validator("admin_ssh_keys")
@@ -285,13 +309,13 @@ class Hosts(_Strict):
 
 
 class Backups(_Strict):
-    enabled: bool = True
-    retention_days: int = Field(default=14, ge=1)
+    enabled: StrictBool = True
+    retention_days: StrictInt = Field(default=14, ge=1)
     copy_regions: list[NonEmpty] = Field(default_factory=list)  # AWS Backup copy targets
 
 
 class AuditLog(_Strict):
-    retention_days: int = Field(ge=1)
+    retention_days: StrictInt = Field(ge=1)
     collector: str | None = None  # host:port of a remote log collector
 
     @field_validator("collector")
@@ -309,14 +333,21 @@ class Patching(_Strict):
     reboot_window: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "03:30"
     timezone: NonEmpty = "Europe/Amsterdam"
 
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        if v not in zoneinfo.available_timezones():
+            raise ValueError(f"{v!r} is not an IANA time zone (e.g. Europe/Amsterdam)")
+        return v
+
 
 class Dpia(_Strict):
     reference: str | None = None  # document reference of the DPIA, when done
-    large_scale: bool = False  # systematic recording of many callers (contact centre)
+    large_scale: StrictBool = False  # systematic recording of many callers (contact centre)
 
 
 class RecordingNotice(_Strict):
-    played_by_ivr: bool = False  # the SIP configuration plays the notice before recording starts
+    played_by_ivr: StrictBool = False  # the SIP configuration plays the notice before recording starts
     text_reference: NonEmpty  # where the notice text is kept
 
 
@@ -462,7 +493,8 @@ def parse_profile(data: Any, catalogue: Catalogue | None = None) -> Profile:
         err = exc.errors()[0]
         cause = (err.get("ctx") or {}).get("error")
         if isinstance(cause, _KeyedError):
-            raise ProfileError(cause.key, cause.message) from None
+            prefix = _loc(err["loc"]) + "." if err["loc"] else ""
+            raise ProfileError(prefix + cause.key, cause.message) from None
         raise ProfileError(_loc(err["loc"]), _describe(err)) from None
     check_residency(profile, catalogue or load_catalogue())
     return profile
@@ -507,4 +539,5 @@ def allowed_location(profile: Profile, catalogue: Catalogue, location: str) -> s
             f"{location} is in {entry.country} (adequacy decision, not EU/EEA); add a justified "
             "residency.exceptions entry to use it"
         )
-    return f"{location} is in {entry.country} ({entry.status.value}); only EU/EEA locations are allowed"
+    zones = "/".join(profile.residency.allowed_zones)
+    return f"{location} is in {entry.country} ({entry.status.value}); only {zones} locations are allowed"

@@ -218,7 +218,7 @@ def _transfers(profile: Profile, controls: Controls) -> list[dict[str, Any]]:
                     "kind": "processor outside the EU/EEA",
                     "location": p.location,
                     "recipient": p.name,
-                    "legal_ground": "not stated in the profile",
+                    "legal_ground": p.transfer_ground or "not stated in the profile",
                     "reference": p.agreement_ref,
                 }
             )

@@ -10,6 +10,40 @@ from pathlib import Path
 import yaml
 
 CATALOGUE_PATH = Path(__file__).parent / "data" / "residency.yaml"
+# ISO 3166 alpha-2 codes of the EU member states and the other EEA states (Iceland, Liechtenstein, Norway).
+EU_COUNTRIES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "HU",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
+)
+EEA_COUNTRIES = frozenset({"IS", "LI", "NO"})
+EU_EEA_COUNTRIES = EU_COUNTRIES | EEA_COUNTRIES
 
 
 class LegalStatus(enum.StrEnum):

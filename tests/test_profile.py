@@ -60,6 +60,17 @@ BAD = [
     ("backups.copy_regions", ["us-west-2"], "backups.copy_regions.0", "only EU/EEA"),
     ("hosts.admin_ssh_keys", ["ssh-rsa AAAA"], "hosts.admin_ssh_keys", "OpenSSH public key"),
     ("surprise", 1, "surprise", "not a known key"),
+    ("network.admin_cidrs", ["0.0.0.0/1", "128.0.0.0/1"], "network.admin_cidrs", "too broad"),
+    ("data_categories.0.retention_days", True, "data_categories.0.retention_days", "whole number"),
+    ("data_categories.0.retention_days", "28", "data_categories.0.retention_days", "whole number"),
+    ("hosts.count", "2", "hosts.count", "whole number"),
+    ("patching.timezone", "Mars/Olympus", "patching.timezone", "IANA time zone"),
+    (
+        "organisation.processors.1",
+        {"name": "X", "role": "transcription", "agreement_ref": "A-1", "location": "CN"},
+        "organisation.processors.1.transfer_ground",
+        "outside the EU/EEA",
+    ),
 ]
 
 

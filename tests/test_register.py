@@ -137,7 +137,11 @@ def test_exceptions_and_processors_outside_the_eea_are_transfers() -> None:
         "reference": "EXC-1",
     }
     processor = profile.organisation.processors[0].model_copy(
-        update={"name": "US Support Inc.", "location": "US"}
+        update={
+            "name": "US Support Inc.",
+            "location": "US",
+            "transfer_ground": "Art. 46 SCCs 2021/914 + TIA-7",
+        }
     )
     changed = Profile.model_validate(
         {
@@ -156,6 +160,7 @@ def test_exceptions_and_processors_outside_the_eea_are_transfers() -> None:
     transfers = reg["activities"][0]["transfers"]
     assert {t["location"] for t in transfers} == {"eu-central-2", "US"}
     assert any(t["legal_ground"].startswith("Art. 45") for t in transfers)
+    assert any(t["legal_ground"].startswith("Art. 46 SCCs") for t in transfers)
 
 
 # -- bad input ---------------------------------------------------------------------------------------------
@@ -232,3 +237,26 @@ def test_register_cli_writes_nl_en_markdown_and_json(tmp_path: Path) -> None:
     assert "Stichting Ziekenhuisgroep Midden-Nederland" in nl
     doc = json.loads((out / "healthcare-hcloud" / "register.json").read_text())
     assert doc["generated_from"]["profile_sha256"]
+
+
+def test_profile_text_cannot_inject_markup_into_the_markdown_register(tmp_path: Path) -> None:
+    def mutate(p: dict[str, Any]) -> None:
+        p["organisation"]["controller"]["name"] = 'Evil <img src=x onerror="alert(1)"> | B.V.'
+        p["data_categories"][0]["purpose"] = "call routing\u202e gnitrats"
+
+    stack = _bad_stack(tmp_path, mutate)
+    out = tmp_path / "out"
+    proc = run_cli("register", "--stack-file", str(stack), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    for lang in ("en", "nl"):
+        text = (out / "broken" / f"register.{lang}.md").read_text()
+        assert "<img" not in text and "&lt;img" in text and "\\| B.V." in text
+        assert "\u202e" not in text and "[U+202E]" in text
+    doc = json.loads((out / "broken" / "register.json").read_text())
+    assert doc["controller"]["name"].startswith("Evil <img")  # the data itself is kept as given
+
+
+def test_missing_stack_file_names_the_flag(tmp_path: Path) -> None:
+    proc = run_cli("register", "--stack-file", str(tmp_path / "Pulumi.nothere.yaml"), "--out", str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: --stack-file:") and len(proc.stderr.strip().splitlines()) == 1
