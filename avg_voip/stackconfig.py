@@ -47,13 +47,34 @@ def list_stacks(root: Path | None = None) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in base.glob("Pulumi.*.yaml"))
 
 
+class _DuplicateKeyError(yaml.YAMLError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (plain YAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _DuplicateKeyError(f"key {key!r} appears twice (line {key_node.start_mark.line + 1})")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_stack(name: str, root: Path | None = None, path: Path | None = None) -> StackConfig:
     path = path or stack_file(name, root)
     if not path.is_file():
         known = ", ".join(list_stacks(root)) or "none"
         raise ProfileError("--stack", f"no stack file {path.name}; known stacks: {known}")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader
+    except UnicodeDecodeError:
+        raise ProfileError(path.name, "is not UTF-8 text") from None
+    except _DuplicateKeyError as exc:
+        raise ProfileError(path.name, str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -67,8 +88,6 @@ def parse_stack_document(name: str, path: Path, doc: Any) -> StackConfig:
     config = doc.get("config")
     if not isinstance(config, dict):
         raise ProfileError("config", "must be a mapping of config keys")
-    if PROFILE_KEY not in config:
-        raise ProfileError(PROFILE_KEY, "is required (the compliance profile)")
     plain: dict[str, Any] = {}
     secrets: set[str] = set()
     for key, value in config.items():
@@ -80,12 +99,22 @@ def parse_stack_document(name: str, path: Path, doc: Any) -> StackConfig:
             raise ProfileError(f"config.{key}", f"unknown {ns} setting; allowed: {allowed}")
         if ns not in KNOWN_PROVIDER_KEYS and ns != PROJECT:
             raise ProfileError(f"config.{key}", f"unknown namespace {ns!r}; allowed: {PROJECT}, aws, hcloud")
+        if ns == PROJECT and key != PROFILE_KEY:
+            raise ProfileError(f"config.{key}", f"unknown key; the project reads only {PROFILE_KEY}")
         if isinstance(value, dict) and set(value) == {"secure"}:
+            cipher = value["secure"]
+            if not isinstance(cipher, str) or not cipher.startswith("v1:") or len(cipher) < 20:
+                raise ProfileError(
+                    f"config.{key}",
+                    "secure value is not a Pulumi ciphertext (set it with `pulumi config set --secret`)",
+                )
             secrets.add(key)
             continue
         if key in SECRET_KEYS:
             raise ProfileError(f"config.{key}", "is a credential: store it with `pulumi config set --secret`")
         plain[key] = value
+    if PROFILE_KEY not in config:
+        raise ProfileError(PROFILE_KEY, "is required (the compliance profile)")
     profile = parse_profile(config[PROFILE_KEY])
     if profile.provider.value == "aws":
         region = plain.get("aws:region")
