@@ -45,6 +45,12 @@ _SEL = res(
 def check(ctx: Context) -> Iterator[Result]:
     assert ctx.profile is not None
     if not ctx.profile.backups.enabled:
+        yield fail(
+            ctx.stack_target,
+            "the profile disables backups: restoring the data after an incident cannot be shown",
+            False,
+            True,
+        )
         return
     if ctx.profile.provider is Provider.HCLOUD:
         for s in ctx.records.of_type(*HC_SERVER):
