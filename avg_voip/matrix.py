@@ -232,7 +232,9 @@ def _contact(name: str, email: str, phone: str | None = None) -> str:
     return f"{name} <{email}>" + (f", {phone}" if phone else "")
 
 
-def _automated_row(check_id: str, kind: str, title: str, found: list[Finding], host_run: bool) -> CheckRow:
+def _automated_row(
+    check_id: str, kind: str, title: str, found: list[Finding], host_run: bool, hosts: tuple[str, ...] = ()
+) -> CheckRow:
     if kind == "host" and not host_run:
         return CheckRow(check_id, kind, title, Status.NOT_VERIFIED, HOST_NOT_RUN, [])
     if not found:
@@ -241,6 +243,14 @@ def _automated_row(check_id: str, kind: str, title: str, found: list[Finding], h
         return CheckRow(
             check_id, kind, title, None, "judged nothing in this stack (no resource of its kind)", []
         )
+    # A host check passes for the stack only when every host of the stack reported it.
+    unchecked = (
+        [h for h in hosts if not any(f.target == f"host:{h}" for f in found)] if kind == "host" else []
+    )
+    if unchecked:
+        statuses = [f.status for f in found]
+        status = Status.FAIL if Status.FAIL in statuses else Status.NOT_VERIFIED
+        return CheckRow(check_id, kind, title, status, "no result for " + ", ".join(unchecked), found)
     status = _worst([f.status for f in found])
     counts = Counter(f.status.value for f in found)
     note = ", ".join(f"{counts[s.value]} {s.value}" for s in STATUS_ORDER if counts[s.value])
@@ -321,6 +331,7 @@ def build_matrix(
     host_checks_run: bool,
     generated: dict[str, Finding] | None = None,
     controls: Controls | None = None,
+    hosts: tuple[str, ...] = (),
 ) -> Matrix:
     """Add the findings up per obligation. `generated` holds the result of each generated document by name."""
     controls = controls or load_controls()
@@ -344,7 +355,9 @@ def build_matrix(
         for rid in o.plan_rules:
             checks.append(_automated_row(rid, "plan", title(rid), by_rule.get(rid, []), host_checks_run))
         for hid in o.host_checks:
-            checks.append(_automated_row(hid, "host", title(hid), by_rule.get(hid, []), host_checks_run))
+            checks.append(
+                _automated_row(hid, "host", title(hid), by_rule.get(hid, []), host_checks_run, hosts)
+            )
         if o.generated:
             doc = (generated or {}).get(o.generated)
             if doc is None:
