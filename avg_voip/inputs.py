@@ -72,12 +72,16 @@ def load_input(path_or_dash: str | Path) -> RecordSet:
         where = "stdin"
     else:
         path = Path(path_or_dash)
+        if path.is_dir():
+            raise InputError("--input", f"{where} is a directory; name the JSON file in it")
         if not path.is_file():
             raise InputError("--input", f"no such file: {where}")
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError("--input", f"cannot read {where}: {exc.__class__.__name__}") from None
+        except UnicodeDecodeError:
+            raise InputError("--input", f"{where} is not UTF-8 text (expected JSON)") from None
+        except OSError as exc:
+            raise InputError("--input", f"cannot read {where}: {exc.strerror or exc}") from None
     return parse_input(text, where)
 
 
@@ -117,6 +121,8 @@ def detect_format(doc: Any, where: str = "input") -> Format:
 def _from_records(doc: dict[str, Any], where: str) -> RecordSet:
     if not isinstance(doc.get("resources"), list):
         raise InputError(f"{where}: resources", "must be a list of records")
+    if not doc["resources"]:
+        raise InputError(f"{where}: resources", "is empty: there is nothing to judge")
     try:
         rs = RecordSet.from_dict(doc)
     except (KeyError, TypeError, AttributeError) as exc:
@@ -147,9 +153,11 @@ def from_preview(doc: dict[str, Any], where: str = "preview") -> RecordSet:
 
 def from_export(doc: dict[str, Any], where: str = "export") -> RecordSet:
     version = doc.get("version")
-    if version not in SUPPORTED_DEPLOYMENT_VERSIONS:
+    if version not in SUPPORTED_DEPLOYMENT_VERSIONS or isinstance(version, bool):
+        given = f"the string {version!r}" if isinstance(version, str) else repr(version)
         raise InputError(
-            f"{where}: version", f"deployment version {version!r} is not supported (supported: 3)"
+            f"{where}: version",
+            f"must be the number 3 (the deployment format `pulumi stack export` writes), not {given}",
         )
     deployment = doc.get("deployment")
     if not isinstance(deployment, dict):

@@ -110,7 +110,7 @@ def test_preview_create_op_is_never_more_lenient_than_render(tmp_path: Path) -> 
     ("name", "words"),
     [
         ("export-truncated.json", "not valid JSON"),
-        ("export-version4.json", "version 4 is not supported"),
+        ("export-version4.json", "must be the number 3"),
         ("export-empty.json", "empty"),
         ("unknown-format.json", "unknown format"),
     ],
@@ -160,3 +160,26 @@ def test_bad_flags_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--stack", "no/such"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "is a directory"),
+        (b"\xff\xfe{\x00}\x00", "not UTF-8"),
+        (b'{"version": "3", "deployment": {}}', "not the string '3'"),
+        (b'{"resources": [], "stack": "x"}', "nothing to judge"),
+    ],
+    ids=["directory", "not-utf8", "version-as-string", "no-records"],
+)
+def test_unusable_input_files_are_named_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, words: str
+) -> None:
+    path = tmp_path / "input.json"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    assert main(["check", "--input", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and words in err and "\n" not in err, err
