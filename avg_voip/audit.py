@@ -59,12 +59,39 @@ def rule_catalogue() -> dict[str, RuleMeta]:
     return {m.id: m for m in metas}
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _stage(path: Path, text: str) -> str:
+    """Write `text` to a temporary sibling of `path`; the temporary file is gone again if writing fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    write_together({path: text})
+
+
+def write_together(files: dict[Path, str]) -> list[Path]:
+    """Write every file to a temporary sibling first, then rename them all: all land, or none do."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in files.items():
+            staged.append((_stage(path, text), path))
+        for _tmp, path in staged:
+            if path.is_dir():
+                raise IsADirectoryError(21, "Is a directory", str(path))
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    return [path for _, path in staged]
 
 
 def findings_document(verdict: Verdict) -> dict[str, Any]:
@@ -137,6 +164,4 @@ def write_reports(verdict: Verdict, out_dir: Path) -> list[Path]:
         out_dir / "summary.md": summary_markdown(verdict),
     }
     files.update(ansible_files(verdict.records, out_dir / "ansible"))
-    for path, text in files.items():
-        _atomic_write(path, text)
-    return list(files)
+    return write_together(files)

@@ -15,6 +15,8 @@ from avg_voip.audit import Verdict, judge
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from avg_voip.cli import add_project_argument
+
     p = sub.add_parser(
         "check",
         help="judge a stack, a `pulumi preview --json` or a `pulumi stack export`; table, JSON, SARIF or JUnit",
@@ -33,20 +35,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--format", choices=("table", "json", "sarif", "junit"), default="table")
     p.add_argument("--output", metavar="FILE", help="write the result here instead of stdout")
     p.add_argument("--show-pass", action="store_true", help="table: list PASS findings too")
+    add_project_argument(p)
     p.set_defaults(func=cmd_check)
 
 
 def _verdicts(args: argparse.Namespace) -> tuple[list[Verdict], dict[str, str]]:
-    from avg_voip.cli import UsageError, console, load_stacks
+    from avg_voip.cli import UsageError, console, load_stacks, project_dir
     from avg_voip.formats import location_for
     from avg_voip.render import RenderError, render
-    from avg_voip.stackconfig import load_stack, project_root
+    from avg_voip.stackconfig import load_stack
 
-    root = project_root()
+    root = project_dir(args)
     if args.input:
         from avg_voip.inputs import load_input
 
-        profile = load_stack(args.stack).profile if args.stack else None
+        profile = load_stack(args.stack, root).profile if args.stack else None
         records = load_input(args.input)
         fallback = None if args.input == "-" else _relative(Path(args.input), root)
         verdict = judge(records, profile)

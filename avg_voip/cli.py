@@ -39,13 +39,33 @@ def _project(args: argparse.Namespace) -> Path:
     return root
 
 
+def add_project_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--project", help="directory holding the Pulumi.<stack>.yaml files (default: this checkout)"
+    )
+
+
+def project_dir(args: argparse.Namespace) -> Path:
+    """The project directory named by --project (checked), or this checkout."""
+    return _project(args)
+
+
 def load_stacks(args: argparse.Namespace) -> list[StackConfig]:
     """Validate every selected stack before rendering any, so bad input writes nothing at all."""
     root = _project(args)
-    names = [args.stack] if getattr(args, "stack", None) else list_stacks(root)
+    chosen = getattr(args, "stack", None)
+    names = [chosen] if chosen is not None else list_stacks(root)
     if not names:
         raise UsageError(f"--stack: no Pulumi.<stack>.yaml files in {root}")
-    return [load_stack(name, root) for name in names]
+    if len(names) == 1:
+        return [load_stack(names[0], root)]
+    stacks = []
+    for name in names:
+        try:
+            stacks.append(load_stack(name, root))
+        except ProfileError as exc:  # several stacks: say which file
+            raise ProfileError(f"Pulumi.{name}.yaml: {exc.key}", exc.message) from None
+    return stacks
 
 
 def _render(stack: StackConfig) -> RecordSet:
@@ -60,16 +80,16 @@ def _render(stack: StackConfig) -> RecordSet:
 def cmd_render(args: argparse.Namespace) -> int:
     import json
 
-    from avg_voip.audit import _atomic_write, ansible_files
+    from avg_voip.audit import ansible_files, write_together
 
     for stack in load_stacks(args):
         name = stack.name
         with console.status(f"rendering {name} under Pulumi mocks"):
             records = _render(stack)
         out = Path(args.out) / name
-        _atomic_write(out / "records.json", json.dumps(records.to_dict(), indent=2, sort_keys=True) + "\n")
-        for path, text in ansible_files(records, out / "ansible").items():
-            _atomic_write(path, text)
+        files = {out / "records.json": json.dumps(records.to_dict(), indent=2, sort_keys=True) + "\n"}
+        files.update(ansible_files(records, out / "ansible"))
+        write_together(files)
         console.print(f"{name}: {len(records.records)} resources -> {out}/records.json")
     return 0
 
@@ -155,18 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--stack", help="one stack (default: every Pulumi.<stack>.yaml)")
     p.add_argument("--out", default="reports", help="output directory (default: reports)")
-    p.add_argument(
-        "--project", help="directory holding the Pulumi.<stack>.yaml files (default: this checkout)"
-    )
+    add_project_argument(p)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("audit", help="render and judge stacks; write reports/<stack>/")
     p.add_argument("--stack", help="one stack (default: every Pulumi.<stack>.yaml)")
     p.add_argument("--out", default="reports", help="output directory (default: reports)")
     p.add_argument("--show-pass", action="store_true", help="list PASS findings in the terminal table too")
-    p.add_argument(
-        "--project", help="directory holding the Pulumi.<stack>.yaml files (default: this checkout)"
-    )
+    add_project_argument(p)
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("rules", help="list the rule catalogue")
@@ -197,6 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (UsageError, ProfileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # an output path that cannot be written, a file that cannot be read
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from avg_voip.audit import Verdict, judge
+from avg_voip.audit import Verdict, judge, write_together
 from avg_voip.evidence import (
     Evidence,
     InputFile,
@@ -39,7 +37,7 @@ from avg_voip.profile import ProfileError
 from avg_voip.records import RecordSet
 from avg_voip.register import build_register, register_finding, require
 from avg_voip.residency import CATALOGUE_PATH
-from avg_voip.stackconfig import StackConfig, list_stacks, load_stack, project_root, stack_file
+from avg_voip.stackconfig import StackConfig, load_stack, stack_file
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -119,7 +117,22 @@ class Deliverables:
     verdict: Verdict
 
 
-def _env() -> Environment:
+# Bidirectional-text controls can make a document show other text than it holds; they are shown, not obeyed.
+_BIDI = {cp: f"[U+{cp:04X}]" for cp in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_MD_SPECIAL = str.maketrans({"<": "&lt;", ">": "&gt;", "&": "&amp;", "|": "\\|", "\n": " ", "\r": " "})
+
+
+def _visible(value: Any) -> Any:
+    """Every value a template prints: bidi controls made visible."""
+    return value.translate(_BIDI) if isinstance(value, str) else value
+
+
+def _markdown_text(value: Any) -> Any:
+    """Profile text printed into Markdown: no raw HTML, no table breaks, one line, bidi controls visible."""
+    return value.translate(_BIDI).translate(_MD_SPECIAL) if isinstance(value, str) else value
+
+
+def _env(markdown: bool = False) -> Environment:
     return Environment(
         loader=PackageLoader("avg_voip", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
@@ -127,7 +140,32 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_markdown_text if markdown else _visible,
     )
+
+
+def stack_hosts(records: RecordSet) -> tuple[str, ...]:
+    """The SIP hosts of the stack, from its inventory output."""
+    inv = records.outputs.get("inventory")
+    try:
+        return tuple(sorted(inv["all"]["children"]["sip_servers"]["hosts"]))  # type: ignore[index]
+    except (KeyError, TypeError):
+        return ()
+
+
+def check_host_findings(host_findings: list[Finding], hosts: tuple[str, ...]) -> None:
+    """Every host finding names a host check we know and a host of this stack; else one line, exit 2."""
+    from avg_voip.matrix import catalogue
+
+    known = catalogue()
+    for i, f in enumerate(host_findings):
+        if f.rule_id not in known:
+            raise ProfileError(f"--host-findings: findings.{i}.rule_id", f"unknown check {f.rule_id!r}")
+        if hosts and f.target.startswith("host:") and f.target[5:] not in hosts:
+            raise ProfileError(
+                f"--host-findings: findings.{i}.target",
+                f"{f.target} is not a host of this stack (hosts: {', '.join(hosts)})",
+            )
 
 
 def build_deliverables(
@@ -139,11 +177,19 @@ def build_deliverables(
 ) -> Deliverables:
     """Matrix, register and evidence for one verdict. Raises ProfileError when the register cannot be made."""
     profile = require(verdict.profile)
+    hosts = stack_hosts(verdict.records)
+    if host_findings:
+        check_host_findings(host_findings, hosts)
     findings = merge_findings(verdict.findings, host_findings or [])
     register = build_register(profile, verdict.stack, findings, host_checks_run=host_findings is not None)
     generated = {"register": register_finding(register, verdict.stack)}
     matrix = build_matrix(
-        verdict.stack, findings, profile, host_checks_run=host_findings is not None, generated=generated
+        verdict.stack,
+        findings,
+        profile,
+        host_checks_run=host_findings is not None,
+        generated=generated,
+        hosts=hosts,
     )
     files = list(inputs or [])
     files.append(records_input(verdict.records))
@@ -177,7 +223,7 @@ def standard_inputs(stack: str, stack_path: Path | None = None) -> list[InputFil
 
 
 def register_files(d: Deliverables, out_dir: Path) -> dict[Path, str]:
-    env = _env()
+    env = _env(markdown=True)
     doc = {**d.register, "generated_from": _provenance(d)}
     files = {out_dir / "register.json": stable_json(doc)}
     for lang in ("en", "nl"):
@@ -253,25 +299,6 @@ def _show(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def write_together(files: dict[Path, str]) -> list[Path]:
-    """Write every file to a temporary sibling first, then rename them all: all land, or none do."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            staged.append((tmp, path))
-    except BaseException:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
-    return [path for _, path in staged]
-
-
 def auditor_files(
     verdict: Verdict,
     out_dir: Path,
@@ -299,15 +326,18 @@ def write_auditor_reports(verdict: Verdict, out_dir: Path, **options: Any) -> li
 
 def _selected_stacks(args: argparse.Namespace) -> list[StackConfig]:
     """Every selected stack, validated for the register before any is rendered: bad input writes nothing."""
+    from avg_voip.cli import load_stacks
+
     if args.stack_file:
+        if args.project:
+            raise ProfileError("--stack-file", "names one stack file; leave out --project")
         path = Path(args.stack_file)
+        if not path.is_file():
+            raise ProfileError("--stack-file", f"{path} is not a file (a Pulumi.<stack>.yaml)")
         name = args.stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         stacks = [load_stack(name, path=path)]
     else:
-        names = [args.stack] if args.stack else list_stacks()
-        if not names:
-            raise ProfileError("--stack", f"no Pulumi.<stack>.yaml files in {project_root()}")
-        stacks = [load_stack(name) for name in names]
+        stacks = load_stacks(args)
     if args.records and len(stacks) > 1:
         raise ProfileError("--records", "belongs to one stack; name it with --stack")
     for stack in stacks:
@@ -317,11 +347,12 @@ def _selected_stacks(args: argparse.Namespace) -> list[StackConfig]:
 
 def _records(stack: StackConfig, records_file: str | None) -> tuple[RecordSet, list[InputFile]]:
     if records_file:
+        from avg_voip.inputs import load_input
+
         path = Path(records_file)
-        try:
-            records = RecordSet.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ProfileError("--records", f"cannot read resource records from {path}: {exc}") from None
+        records = load_input(path)  # the same reader, checks and errors as `check --input`
+        if records.stack != stack.name:
+            raise ProfileError("--records", f"{path} holds stack {records.stack!r}, not {stack.name!r}")
         return records, [input_file(path, "resource records file")]
     from avg_voip.render import RenderError, render
 
@@ -392,6 +423,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--host-findings", help="host findings (JSON) to merge; without it host checks are NOT-VERIFIED"
     )
     p.add_argument("--out", default="reports", help="output directory (default: reports)")
+    from avg_voip.cli import add_project_argument
+
+    add_project_argument(p)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -176,3 +176,70 @@ def test_rendered_inventory_gives_each_host_its_own_device(tmp_path: Path) -> No
     devices = {h: v["avg_voip_recordings_device"] for h, v in hostvars.items()}
     assert len(devices) == 2 and len(set(devices.values())) == 2, devices
     assert all(v["avg_voip_recordings_encryption"] == "luks" for v in hostvars.values())
+
+
+def test_backups_disabled_is_a_violation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = yaml.safe_load((ROOT / "Pulumi.healthcare-hcloud.yaml").read_text())
+    doc["config"]["avg-voip:profile"]["backups"]["enabled"] = False
+    project = tmp_path / "project"
+    _stack_file(project, "nobackup", doc)
+    assert (
+        main(["audit", "--stack", "nobackup", "--project", str(project), "--out", str(tmp_path / "r")]) == 1
+    )
+    findings = json.loads((tmp_path / "r" / "nobackup" / "findings.json").read_text())["findings"]
+    assert any(f["rule_id"] == "AVG-BAK-001" and f["status"] == "FAIL" for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("config:\n  aws:region: eu-central-1\n  aws:region: eu-west-1\n", "appears twice"),
+        ("config:\n  avg-voip:dbPassword: hunter2\n", "config.avg-voip:dbPassword"),
+        ("config:\n  hcloud:token:\n    secure: plaintext\n", "not a Pulumi ciphertext"),
+    ],
+)
+def test_stack_file_traps(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, needle: str) -> None:
+    err = _run_bad(tmp_path, capsys, text)
+    assert needle in err and "hunter2" not in err and "plaintext" not in err.split("ciphertext")[-1], err
+
+
+@pytest.mark.parametrize("command", ["render", "audit", "check"])
+def test_an_unwritable_output_path_is_one_line_and_leaves_no_temporary_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    project = tmp_path / "project"
+    _stack_file(project, "hc", yaml.safe_load((ROOT / "Pulumi.healthcare-hcloud.yaml").read_text()))
+    blocker = tmp_path / "blocker"
+    if command == "check":  # --output names a directory
+        blocker.mkdir()
+        argv = [
+            "check",
+            "--stack",
+            "hc",
+            "--project",
+            str(project),
+            "--format",
+            "json",
+            "--output",
+            str(blocker),
+        ]
+    else:  # --out is a file where a directory is needed
+        blocker.write_text("a file")
+        argv = [command, "--stack", "hc", "--project", str(project), "--out", str(blocker)]
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and str(blocker) in err, err
+    leftovers = [p for p in tmp_path.rglob(".*") if p.is_file()]
+    assert leftovers == [], leftovers
+
+
+def test_check_and_report_read_stacks_of_another_project(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    _stack_file(project, "elsewhere", yaml.safe_load((ROOT / "Pulumi.healthcare-hcloud.yaml").read_text()))
+    out = tmp_path / "check.json"
+    assert main(["check", "--project", str(project), "--format", "json", "--output", str(out)]) == 0
+    assert '"elsewhere"' in out.read_text()
+    reports = tmp_path / "reports"
+    assert main(["report", "--project", str(project), "--out", str(reports)]) == 0
+    assert (reports / "elsewhere" / "report.html").is_file()
