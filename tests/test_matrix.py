@@ -246,3 +246,50 @@ def test_counts_cover_every_obligation() -> None:
     m = matrix_of(example_verdict("healthcare-hcloud"))
     assert sum(m.counts.values()) == len(load_controls().obligations)
     assert list(m.counts) == ["FAIL", "NOT-VERIFIED", "MANUAL", "PASS"]
+
+
+def test_a_host_check_reported_by_one_host_of_two_is_not_verified() -> None:
+    verdict = example_verdict("mortgage-aws")
+    m = build_matrix(
+        verdict.stack,
+        verdict.findings + host_findings(),
+        verdict.profile,
+        host_checks_run=True,
+        hosts=("sip-1", "sip-2"),
+    )
+    r = row(m, "patching")
+    assert r.status is Status.NOT_VERIFIED
+    assert all("no result for sip-2" in c.note for c in r.checks if c.kind == "host")
+    both = host_findings() + [
+        Finding(f.rule_id, Status.PASS, "host:sip-2", f.message, f.observed, f.expected, "host")
+        for f in host_findings()
+    ]
+    m = build_matrix(
+        verdict.stack,
+        verdict.findings + both,
+        verdict.profile,
+        host_checks_run=True,
+        hosts=("sip-1", "sip-2"),
+    )
+    assert row(m, "patching").status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("finding", "words"),
+    [
+        (Finding("AVG-HOST-NOPE-001", Status.PASS, "host:sip-1", "x", None, None, "host"), "unknown check"),
+        (Finding("AVG-HOST-PATCH-002", Status.PASS, "host:sip-9", "x", None, None, "host"), "not a host"),
+    ],
+    ids=["unknown-check", "unknown-host"],
+)
+def test_host_findings_must_name_known_checks_and_hosts_of_the_stack(finding: Finding, words: str) -> None:
+    from avg_voip.audit import judge
+    from avg_voip.profile import ProfileError
+    from avg_voip.render import render
+    from avg_voip.report_cli import build_deliverables, stack_hosts
+
+    stack = load_stack("healthcare-hcloud")
+    verdict = judge(render(stack), stack.profile)
+    assert stack_hosts(verdict.records) == ("sip-1", "sip-2")
+    with pytest.raises(ProfileError, match=words):
+        build_deliverables(verdict, host_findings=[finding])
