@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from avg_voip.lab import config, converge, inventory, proxy, system
+from avg_voip.lab import cgroups, config, converge, inventory, proxy, system
 from avg_voip.lab.cli import register
 from policies.host.checks.firewall import _allowed, accepted_openings, drop_chains
 from policies.host.checks.sip_tls import weak_suite
@@ -189,3 +190,32 @@ def test_without_root_the_lab_says_so_and_exits_2(monkeypatch: pytest.MonkeyPatc
     assert cli.main(parser.parse_args(["lab", "up"])) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "root" in err[0], err
+
+
+HYBRID_MOUNTINFO = """\
+30 25 0:26 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755
+31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+32 30 0:28 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd
+33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+"""
+HYBRID_CGROUP = "9:name=systemd:/ci\n4:memory:/elsewhere\n0::/ci\n"
+
+
+def test_hosts_get_cgroups_of_their_own_in_the_tracking_hierarchies() -> None:
+    found = cgroups.hierarchies(HYBRID_MOUNTINFO, HYBRID_CGROUP)
+    assert found == [Path("/sys/fs/cgroup/systemd/ci"), Path("/sys/fs/cgroup/unified/ci")]
+    unified_only = cgroups.hierarchies("40 1 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/\n")
+    assert unified_only == [Path("/sys/fs/cgroup")]
+
+
+def test_a_host_command_runs_in_its_groups_under_its_own_pid(tmp_path: Path) -> None:
+    groups = [tmp_path / "a", tmp_path / "b"]
+    cgroups.create(groups)
+    proc = subprocess.run(cgroups.exec_in(groups, ["sh", "-c", "echo $$"]), capture_output=True, text=True)
+    pid = proc.stdout.strip()
+    assert pid and all((g / "cgroup.procs").read_text().strip() == pid for g in groups)
+
+
+def test_a_group_that_cannot_be_entered_stops_the_boot(tmp_path: Path) -> None:
+    proc = subprocess.run(cgroups.exec_in([tmp_path / "missing"], ["true"]), capture_output=True)
+    assert proc.returncode != 0

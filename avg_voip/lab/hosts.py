@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from avg_voip.lab import config
+from avg_voip.lab import cgroups, config
 from avg_voip.lab.config import LabHost, LabPaths
 from avg_voip.lab.state import LabState, stop_process
 from avg_voip.lab.system import LabError, is_same_process, process_start_time, run
@@ -112,9 +112,18 @@ def boot(
         "--capability=CAP_NET_ADMIN",
     ]
     paths.logs.mkdir(parents=True, exist_ok=True)
+    # Each host in a cgroup of its own: two hosts sharing one would manage each other's units.
+    groups = cgroups.host_cgroups(host.name)
+    for group in groups:
+        state.add("cgroups", str(group))
+    cgroups.create(groups)
     with open(paths.logs / f"console-{host.name}.log", "ab" if append_log else "wb") as out:
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            cgroups.exec_in(groups, cmd),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     state.add_process(f"host:{host.name}", proc.pid, process_start_time(proc.pid), cmd)
     return proc

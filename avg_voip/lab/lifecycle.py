@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from avg_voip.lab import config, hosts, network, proxy, rootfs
+from avg_voip.lab import cgroups, config, hosts, network, proxy, rootfs
 from avg_voip.lab.config import LabHost, LabPaths
 from avg_voip.lab.inventory import LabInventory
 from avg_voip.lab.state import LabState, lab_lock, leftover_links, leftover_netns, teardown
@@ -141,6 +141,10 @@ def down(paths: LabPaths | None = None, log: Log = print) -> list[str]:
         for ns in leftover_netns():
             run(["ip", "netns", "del", ns], check=False)
             done.append(f"removed leftover netns {ns}")
+            log(done[-1])
+        for group in cgroups.leftovers():
+            cgroups.remove(group)
+            done.append(f"removed leftover cgroup {group}")
             log(done[-1])
         _close_ssh_masters(paths)
     return done

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from avg_voip.lab import config
+from avg_voip.lab import cgroups, config
 from avg_voip.lab.system import LabError, is_same_process, run
 
 
@@ -26,7 +26,7 @@ class LabState:
     def __init__(self, run_dir: Path = config.RUN_DIR) -> None:
         self.run_dir = run_dir
         self.path = run_dir / "state.json"
-        self.data: dict[str, Any] = {"netns": [], "links": [], "processes": [], "mounts": []}
+        self.data: dict[str, Any] = {"netns": [], "links": [], "processes": [], "mounts": [], "cgroups": []}
         if self.path.exists():
             with contextlib.suppress(OSError, ValueError):
                 self.data.update(json.loads(self.path.read_text()))
@@ -58,7 +58,7 @@ class LabState:
 
     @property
     def empty(self) -> bool:
-        return not any(self.data.get(k) for k in ("netns", "links", "processes", "mounts"))
+        return not any(self.data.get(k) for k in ("netns", "links", "processes", "mounts", "cgroups"))
 
 
 _held = 0  # nesting depth of lab_lock in this process
@@ -129,13 +129,17 @@ def _reap(pid: int) -> None:
 
 
 def teardown(state: LabState, log: Any = print) -> list[str]:
-    """Remove every recorded resource: processes (hosts first, proxy last), links, namespaces."""
+    """Remove every recorded resource: processes (hosts first, proxy last), cgroups, mounts, links, namespaces."""
     done: list[str] = []
     procs = sorted(state.data["processes"], key=lambda p: p["role"] == "proxy")
     for entry in procs:
         if stop_process(entry):
             done.append(f"stopped {entry['role']} (pid {entry['pid']})")
         state.remove("processes", entry)
+    for group in list(state.data.get("cgroups", [])):
+        if cgroups.remove(Path(group)):
+            done.append(f"removed cgroup {group}")
+        state.remove("cgroups", group)
     for mount in list(state.data.get("mounts", [])):
         if os.path.ismount(mount):
             if run(["umount", mount], check=False).returncode != 0:

@@ -39,6 +39,24 @@ def test_hosts_answer_ssh_after_boot(lab: dict[str, Any]) -> None:
     assert len(boot) == config.HOST_COUNT, boot
 
 
+def test_each_host_runs_in_a_cgroup_tree_of_its_own(lab: dict[str, Any]) -> None:
+    from avg_voip.lab import cgroups
+    from avg_voip.lab.state import LabState
+
+    state = LabState()
+    seen: dict[str, set[int]] = {}
+    for host in lab["lab"]["lab_hosts"]:
+        entry = state.process(f"host:{host.name}")
+        assert entry is not None, f"{host.name} not running"
+        groups = cgroups.host_cgroups(host.name)
+        assert groups, "no cgroup hierarchy found"
+        members = set(cgroups.pids(groups[-1]))
+        assert entry["pid"] in members, f"{host.name}: nspawn pid {entry['pid']} not in {groups[-1]}"
+        seen[host.name] = members
+    first, second = seen.values()
+    assert len(members) > 1 and not first & second, "hosts share processes in one cgroup tree"
+
+
 def test_first_converge_has_no_failed_task(lab: dict[str, Any]) -> None:
     first = lab["converge"][0]
     assert first.ok, f"converge 1 failed (log {first.log}): {first.failed_tasks[:10]}"
