@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from avg_voip.audit import judge
 from avg_voip.render import render
@@ -64,7 +65,7 @@ def bench_render(
         table.add_column(col, justify="right")
     for r in rows:
         table.add_row(
-            r["stack"],
+            Text(r["stack"]),
             str(r["hosts"]),
             str(r["resources"]),
             str(r["findings"]),

@@ -40,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _verdicts(args: argparse.Namespace) -> tuple[list[Verdict], dict[str, str]]:
+    from rich.markup import escape
+
     from avg_voip.cli import UsageError, console, load_stacks, project_dir
     from avg_voip.formats import location_for
     from avg_voip.render import RenderError, render
@@ -57,7 +59,7 @@ def _verdicts(args: argparse.Namespace) -> tuple[list[Verdict], dict[str, str]]:
         return [verdict], {verdict.stack: where} if where else {}
     verdicts = []
     for stack in load_stacks(args):
-        with console.status(f"rendering {stack.name} and evaluating the rules"):
+        with console.status(f"rendering {escape(stack.name)} and evaluating the rules"):
             try:
                 records = render(stack)
             except RenderError as exc:

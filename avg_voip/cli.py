@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from avg_voip.audit import EXIT_BAD_INPUT, Verdict, judge, rule_catalogue, write_reports
 from avg_voip.profile import ProfileError
@@ -84,19 +86,19 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     for stack in load_stacks(args):
         name = stack.name
-        with console.status(f"rendering {name} under Pulumi mocks"):
+        with console.status(f"rendering {escape(name)} under Pulumi mocks"):
             records = _render(stack)
         out = Path(args.out) / name
         files = {out / "records.json": json.dumps(records.to_dict(), indent=2, sort_keys=True) + "\n"}
         files.update(ansible_files(records, out / "ansible"))
         write_together(files)
-        console.print(f"{name}: {len(records.records)} resources -> {out}/records.json")
+        console.print(Text(f"{name}: {len(records.records)} resources -> {out}/records.json"))
     return 0
 
 
 def print_verdict(verdict: Verdict, show_pass: bool = False) -> None:
     catalogue = rule_catalogue()
-    table = Table(title=f"AVG verdict: {verdict.stack}", show_lines=False)
+    table = Table(title=Text(f"AVG verdict: {verdict.stack}"), show_lines=False)
     for col in ("status", "rule", "AVG art.", "target", "finding"):
         table.add_column(col, overflow="fold")
     order = {"FAIL": 0, "NOT-VERIFIED": 1, "MANUAL": 2, "PASS": 3}
@@ -105,12 +107,12 @@ def print_verdict(verdict: Verdict, show_pass: bool = False) -> None:
             continue
         meta = catalogue.get(f.rule_id)
         target = f.target.split("::")[-1] if f.target.startswith("urn:") else f.target
-        table.add_row(
-            f"[{STATUS_STYLE[f.status.value]}]{f.status.value}[/]",
-            f.rule_id,
-            ", ".join(meta.articles) if meta else "",
-            target,
-            f.message,
+        table.add_row(  # data as Text, never as markup: profile text and values may hold brackets
+            Text(f.status.value, style=STATUS_STYLE[f.status.value]),
+            Text(f.rule_id),
+            Text(", ".join(meta.articles) if meta else ""),
+            Text(target),
+            Text(f.message),
         )
     console.print(table)
     c = verdict.counts
@@ -124,14 +126,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     worst = 0
     for stack in load_stacks(args):
         name = stack.name
-        with console.status(f"rendering {name} and evaluating the rules"):
+        with console.status(f"rendering {escape(name)} and evaluating the rules"):
             records = _render(stack)
             verdict = judge(records, stack.profile)
         out = Path(args.out) / name
         write_reports(verdict, out)
         _write_auditor_reports(verdict, out, stack.path)
         print_verdict(verdict, show_pass=args.show_pass)
-        console.print(f"reports: {out}/\n")
+        console.print(Text(f"reports: {out}/\n"))
         worst = max(worst, verdict.exit_code, key=_severity_of_exit)
     return worst
 
@@ -156,7 +158,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
     for col in ("rule", "severity", "AVG art.", "title"):
         table.add_column(col, overflow="fold")
     for meta in rule_catalogue().values():
-        table.add_row(meta.id, meta.severity.value, ", ".join(meta.articles), meta.title)
+        table.add_row(
+            *(Text(v) for v in (meta.id, meta.severity.value, ", ".join(meta.articles), meta.title))
+        )
     console.print(table)
     return 0
 

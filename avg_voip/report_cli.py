@@ -374,13 +374,15 @@ def _host(args: argparse.Namespace) -> tuple[list[Finding] | None, list[InputFil
 
 def _run(args: argparse.Namespace, only_register: bool) -> int:
     from rich.console import Console
+    from rich.markup import escape
+    from rich.text import Text
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # paths stay whole, one line each
     host, host_inputs = _host(args)
     stacks = _selected_stacks(args)
     built: list[tuple[Deliverables, dict[Path, str]]] = []
     for stack in stacks:
-        with console.status(f"{stack.name}: judging the stack and building the documents"):
+        with console.status(f"{escape(stack.name)}: judging the stack and building the documents"):
             records, record_inputs = _records(stack, args.records)
             built.append(
                 auditor_files(
@@ -399,11 +401,11 @@ def _run(args: argparse.Namespace, only_register: bool) -> int:
         c = d.matrix.counts
         if not only_register:
             console.print(
-                f"{d.stack}: obligations [green]{c['PASS']} PASS[/]  [red]{c['FAIL']} FAIL[/]  "
+                f"{escape(d.stack)}: obligations [green]{c['PASS']} PASS[/]  [red]{c['FAIL']} FAIL[/]  "
                 f"[yellow]{c['NOT-VERIFIED']} NOT-VERIFIED[/]  [cyan]{c['MANUAL']} MANUAL[/]"
             )
             worst = 1 if c["FAIL"] else worst
-        console.print(f"{d.stack}: " + ", ".join(str(p) for p in sorted(files) if p in written))
+        console.print(Text(f"{d.stack}: " + ", ".join(str(p) for p in sorted(files) if p in written)))
     return worst
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -243,3 +244,47 @@ def test_check_and_report_read_stacks_of_another_project(tmp_path: Path) -> None
     reports = tmp_path / "reports"
     assert main(["report", "--project", str(project), "--out", str(reports)]) == 0
     assert (reports / "elsewhere" / "report.html").is_file()
+
+
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """The command line's console, wide enough that no cell wraps, writing into a buffer."""
+    from rich.console import Console
+
+    from avg_voip import cli
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=buffer, width=1000, highlight=False, color_system=None))
+    return buffer
+
+
+def test_brackets_in_profile_text_are_printed_not_read_as_markup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    buffer = _wide_console(monkeypatch)
+    project = tmp_path / "project"
+    _stack_file(project, "brackets", _with("recording_notice.text_reference", "IVR script [v2] then [/bold]"))
+    code = main(["audit", "--stack", "brackets", "--project", str(project), "--out", str(tmp_path / "r")])
+    assert code in (0, 3), capsys.readouterr().err
+    assert "IVR script [v2] then [/bold]" in buffer.getvalue()
+
+
+def test_brackets_in_finding_messages_and_targets_are_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from avg_voip.audit import Verdict
+    from avg_voip.cli import print_verdict
+    from avg_voip.findings import Finding, Status
+    from avg_voip.records import RecordSet
+
+    buffer = _wide_console(monkeypatch)
+    findings = [
+        Finding("AVG-NET-002", Status.FAIL, "sg[/red]", "SSH admitted from [secret], [v2], outside [/]"),
+    ]
+    print_verdict(Verdict("st[/b]", RecordSet("st[/b]", []), findings, None))
+    text = buffer.getvalue()
+    assert "SSH admitted from [secret], [v2], outside [/]" in text
+    assert "sg[/red]" in text and "AVG verdict: st[/b]" in text
+
+
+def test_report_prints_output_paths_with_brackets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out[/x]"
+    assert main(["register", "--stack", "mortgage-aws", "--out", str(out)]) == 0
+    assert str(out / "mortgage-aws" / "register.json") in capsys.readouterr().out

@@ -219,3 +219,18 @@ def test_a_host_command_runs_in_its_groups_under_its_own_pid(tmp_path: Path) -> 
 def test_a_group_that_cannot_be_entered_stops_the_boot(tmp_path: Path) -> None:
     proc = subprocess.run(cgroups.exec_in([tmp_path / "missing"], ["true"]), capture_output=True)
     assert proc.returncode != 0
+
+
+def test_lab_log_prints_messages_as_text() -> None:
+    import io
+
+    from rich.console import Console
+
+    from avg_voip.lab.cli import lab_log
+
+    buffer = io.StringIO()
+    log = lab_log(Console(file=buffer, width=1000, color_system=None))
+    log("FAIL AVG-HOST-SSH-001 host:[sip-1]: admitted from [secret] then [/bold]")
+    assert (
+        buffer.getvalue() == "lab FAIL AVG-HOST-SSH-001 host:[sip-1]: admitted from [secret] then [/bold]\n"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from avg_voip.lab import config
@@ -43,14 +44,20 @@ def register(subparsers: Any) -> None:
     lab.set_defaults(func=main)
 
 
+def lab_log(console: Any) -> Callable[[str], None]:
+    """A progress line printer: the message is text (finding messages, targets), never rich markup."""
+    from rich.text import Text
+
+    def log(msg: str) -> None:
+        console.print(Text.assemble(("lab", "bold cyan"), " ", msg))
+
+    return log
+
+
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-    def log(msg: str) -> None:
-        console.print(f"[bold cyan]lab[/] {msg}")
-
+    log = lab_log(Console(stderr=True, highlight=False, soft_wrap=True))
     cmd = args.lab_command
     if cmd not in ("down", "status"):
         reason = unavailable_reason()
