@@ -1,7 +1,8 @@
 """Verdicts as files for CI and tools: SARIF 2.1.0, JUnit XML and JSON.
 
 SARIF: one result per finding. FAIL is kind "fail" (level by severity), NOT-VERIFIED and MANUAL are kind
-"review" (never "pass"), PASS is kind "pass" with level "none". Rules carry the AVG articles and help text.
+"review" (never "pass"), PASS is kind "pass"; every kind other than "fail" has level "none", as SARIF 2.1.0
+§3.27.10 requires. Rules carry the AVG articles and help text.
 JUnit: one test case per rule x target; FAIL is a failure, NOT-VERIFIED and MANUAL are skipped with the
 reason, never passed.
 """
@@ -78,12 +79,13 @@ def _sarif_rule(meta: RuleMeta) -> dict[str, Any]:
 
 
 def _sarif_result(f: Finding, meta: RuleMeta | None, index: int, location: str | None) -> dict[str, Any]:
+    # SARIF 2.1.0 §3.27.10: a level other than "none" is allowed only with kind "fail".
     if f.status is Status.FAIL:
         kind, level = "fail", _LEVEL[meta.severity] if meta else "error"
     elif f.status is Status.PASS:
         kind, level = "pass", "none"
     else:
-        kind, level = "review", "warning" if f.status is Status.NOT_VERIFIED else "note"
+        kind, level = "review", "none"
     loc: dict[str, Any] = {
         "logicalLocations": [
             {

@@ -46,6 +46,8 @@ def test_sarif_one_result_per_finding_with_rule_metadata() -> None:
         assert phys == "Pulumi.example.yaml"
         if res_["kind"] == "fail":
             assert res_["level"] == "error"
+        else:  # SARIF 2.1.0 §3.27.10: only kind "fail" may carry a level other than "none"
+            assert res_["level"] == "none", res_
 
 
 def test_junit_case_per_rule_and_target_and_not_verified_is_skipped() -> None:
@@ -97,3 +99,5 @@ def test_check_writes_every_format_for_a_stack(tmp_path: Path) -> None:
     sarif = json.loads((tmp_path / "out.sarif").read_text())
     uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "Pulumi.healthcare-hcloud.yaml"
+    manual = [r for r in sarif["runs"][0]["results"] if r["properties"]["status"] == "MANUAL"]
+    assert manual and all((r["kind"], r["level"]) == ("review", "none") for r in manual)
