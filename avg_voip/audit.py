@@ -59,11 +59,22 @@ def rule_catalogue() -> dict[str, RuleMeta]:
     return {m.id: m for m in metas}
 
 
+def _umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
 def _stage(path: Path, text: str) -> str:
-    """Write `text` to a temporary sibling of `path`; the temporary file is gone again if writing fails."""
+    """Write `text` to a temporary sibling of `path`; the temporary file is gone again if writing fails.
+
+    The temporary file gets the mode open() would give a new file (0o666 less the umask, typically 0644),
+    not mkstemp's 0600, so the reports stay readable to whoever may read new files in that directory.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
     except BaseException:

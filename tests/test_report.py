@@ -202,3 +202,16 @@ def test_audit_writes_the_auditor_files_and_two_audits_diff_cleanly(tmp_path: Pa
     for name in ("findings.json", "matrix.json", "register.json"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     assert "<h2>Summary</h2>" in (outs[0] / "report.html").read_text()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_written_files_get_the_mode_open_would_give_them(tmp_path: Path, umask: int, mode: int) -> None:
+    import os
+    import stat
+
+    saved = os.umask(umask)
+    try:
+        written = write_together({tmp_path / "a.json": "{}\n", tmp_path / "sub" / "b.md": "# b\n"})
+    finally:
+        os.umask(saved)
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in written} == {"a.json": mode, "b.md": mode}

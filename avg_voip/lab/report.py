@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
+from avg_voip.audit import write_together
 from avg_voip.findings import Finding, Status
 from avg_voip.lab import config
 from avg_voip.lab.config import LabPaths
@@ -16,14 +14,6 @@ from avg_voip.lab.config import LabPaths
 
 def counts(findings: list[Finding]) -> Counter[str]:
     return Counter(f.status.value for f in findings)
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def host_rules() -> dict[str, dict[str, Any]]:
@@ -66,8 +56,7 @@ def write(
         out / "figures.json": json.dumps(figures, indent=2, sort_keys=True, default=str) + "\n",
         out / "summary.md": summary_markdown(stack, doc, findings, figures, lynis_results),
     }
-    for path, text in files.items():
-        _write(path, text)
+    write_together(files)
     return [str(p.relative_to(config.REPO_ROOT)) for p in files]
 
 
