@@ -75,9 +75,25 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _check_output(output: str | None) -> None:
+    """--output names a file in a directory that exists; nothing is judged or written otherwise."""
+    from avg_voip.cli import UsageError
+
+    if not output:
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"--output: {path} is a directory; name a file")
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"--output: directory {path.parent} does not exist; --output names a file in one that does"
+        )
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from avg_voip.cli import _severity_of_exit
 
+    _check_output(args.output)
     verdicts, locations = _verdicts(args)
     text = _render(verdicts, locations, args)
     if text is not None:

@@ -64,8 +64,11 @@ def decode(value: Any) -> Any:
     return value
 
 
-def load_input(path_or_dash: str | Path) -> RecordSet:
-    """Read a records.json, preview JSON or stack export from a path or '-' (stdin) and detect its format."""
+def load_input(path_or_dash: str | Path, flag: str = "--input") -> RecordSet:
+    """Read a records.json, preview JSON or stack export from a path or '-' (stdin) and detect its format.
+
+    A path may name a regular file or a pipe (`<(pulumi stack export)`); `flag` is the option named in errors.
+    """
     where = str(path_or_dash)
     if where == "-":
         text = sys.stdin.read()
@@ -73,15 +76,17 @@ def load_input(path_or_dash: str | Path) -> RecordSet:
     else:
         path = Path(path_or_dash)
         if path.is_dir():
-            raise InputError("--input", f"{where} is a directory; name the JSON file in it")
-        if not path.is_file():
-            raise InputError("--input", f"no such file: {where}")
+            raise InputError(flag, f"{where} is a directory; name the JSON file in it")
+        if not path.exists():
+            raise InputError(flag, f"no such file: {where}")
+        if not (path.is_file() or path.is_fifo()):
+            raise InputError(flag, f"{where} is not a regular file (a device or socket); name a JSON file")
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise InputError("--input", f"{where} is not UTF-8 text (expected JSON)") from None
+            raise InputError(flag, f"{where} is not UTF-8 text (expected JSON)") from None
         except OSError as exc:
-            raise InputError("--input", f"cannot read {where}: {exc.strerror or exc}") from None
+            raise InputError(flag, f"cannot read {where}: {exc.strerror or exc}") from None
     return parse_input(text, where)
 
 

@@ -350,7 +350,7 @@ def _records(stack: StackConfig, records_file: str | None) -> tuple[RecordSet, l
         from avg_voip.inputs import load_input
 
         path = Path(records_file)
-        records = load_input(path)  # the same reader, checks and errors as `check --input`
+        records = load_input(path, "--records")  # the same reader, checks and errors as `check --input`
         if records.stack != stack.name:
             raise ProfileError("--records", f"{path} holds stack {records.stack!r}, not {stack.name!r}")
         return records, [input_file(path, "resource records file")]

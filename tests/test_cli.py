@@ -288,3 +288,14 @@ def test_report_prints_output_paths_with_brackets(tmp_path: Path, capsys: pytest
     out = tmp_path / "out[/x]"
     assert main(["register", "--stack", "mortgage-aws", "--out", str(out)]) == 0
     assert str(out / "mortgage-aws" / "register.json") in capsys.readouterr().out
+
+
+def test_check_output_in_a_missing_directory_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing" / "dir" / "x.json"
+    argv = ["check", "--stack", "mortgage-aws", "--format", "json", "--output", str(target)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --output: ") and str(target.parent) in err and "\n" not in err, err
+    assert not (tmp_path / "missing").exists()

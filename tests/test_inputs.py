@@ -183,3 +183,45 @@ def test_unusable_input_files_are_named_plainly(
     assert main(["check", "--input", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and words in err and "\n" not in err, err
+
+
+def test_a_device_is_named_as_such_not_as_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--input", "/dev/null"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --input: /dev/null is not a regular file (a device or socket); name a JSON file", (
+        err
+    )
+
+
+def test_a_pipe_is_read(tmp_path: Path) -> None:
+    """`--input <(pulumi stack export)` names a pipe, not a regular file."""
+    import os
+    import threading
+
+    rs = rendered("mortgage-aws")
+    fifo = tmp_path / "export"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(json.dumps(to_export(rs)),), daemon=True)
+    writer.start()
+    try:
+        got = load_input(fifo)
+    finally:
+        if writer.is_alive():  # the pipe was not read: open it so the writer can finish
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            writer.join(timeout=5)
+            os.close(fd)
+        writer.join(timeout=5)
+    assert got.stack == "mortgage-aws" and len(got.records) >= len(rs.records)
+
+
+def test_report_records_errors_name_the_records_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert (
+        main(["report", "--stack", "mortgage-aws", "--records", "/nonexistent/r.json", "--out", str(out)])
+        == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --records: no such file: /nonexistent/r.json", err
+    assert not out.exists()
