@@ -49,10 +49,12 @@ def _verdicts(args: argparse.Namespace) -> tuple[list[Verdict], dict[str, str]]:
 
     root = project_dir(args)
     if args.input:
-        from avg_voip.inputs import load_input
+        from avg_voip.inputs import load_input, require_stack
 
         profile = load_stack(args.stack, root).profile if args.stack else None
         records = load_input(args.input)
+        if args.stack:  # as `report --records`: never one stack's resources against another's profile
+            require_stack(records, args.stack, "--input", "stdin" if args.input == "-" else args.input)
         fallback = None if args.input == "-" else _relative(Path(args.input), root)
         verdict = judge(records, profile)
         where = location_for(args.stack or records.stack, root, fallback)

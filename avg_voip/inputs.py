@@ -90,6 +90,12 @@ def load_input(path_or_dash: str | Path, flag: str = "--input") -> RecordSet:
     return parse_input(text, where)
 
 
+def require_stack(records: RecordSet, stack: str, flag: str, where: str | Path) -> None:
+    """The records belong to `stack`: one stack's resources are never judged against another's profile."""
+    if records.stack != stack:
+        raise InputError(flag, f"{where} holds stack {records.stack!r}, not {stack!r}")
+
+
 def parse_input(text: str, where: str = "input") -> RecordSet:
     if not text.strip():
         raise InputError(where, "is empty: expected a records.json, `pulumi preview --json` or stack export")

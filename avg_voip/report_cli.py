@@ -334,8 +334,14 @@ def _selected_stacks(args: argparse.Namespace) -> list[StackConfig]:
         path = Path(args.stack_file)
         if not path.is_file():
             raise ProfileError("--stack-file", f"{path} is not a file (a Pulumi.<stack>.yaml)")
-        name = args.stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        stacks = [load_stack(name, path=path)]
+        named = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        if args.stack and path.name == f"Pulumi.{named}.yaml" and args.stack != named:
+            raise ProfileError(
+                "--stack",
+                f"{args.stack!r} is not the stack of --stack-file {path.name} ({named!r}); "
+                "leave out --stack or name the same stack",
+            )
+        stacks = [load_stack(args.stack or named, path=path)]
     else:
         stacks = load_stacks(args)
     if args.records and len(stacks) > 1:
@@ -347,12 +353,11 @@ def _selected_stacks(args: argparse.Namespace) -> list[StackConfig]:
 
 def _records(stack: StackConfig, records_file: str | None) -> tuple[RecordSet, list[InputFile]]:
     if records_file:
-        from avg_voip.inputs import load_input
+        from avg_voip.inputs import load_input, require_stack
 
         path = Path(records_file)
         records = load_input(path, "--records")  # the same reader, checks and errors as `check --input`
-        if records.stack != stack.name:
-            raise ProfileError("--records", f"{path} holds stack {records.stack!r}, not {stack.name!r}")
+        require_stack(records, stack.name, "--records", path)
         return records, [input_file(path, "resource records file")]
     from avg_voip.render import RenderError, render
 

@@ -299,3 +299,29 @@ def test_check_output_in_a_missing_directory_is_refused(
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --output: ") and str(target.parent) in err and "\n" not in err, err
     assert not (tmp_path / "missing").exists()
+
+
+def test_check_refuses_records_of_another_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from corpus.pulumi_formats import rendered
+
+    records = tmp_path / "records.json"
+    records.write_text(json.dumps(rendered("mortgage-aws").to_dict()))
+    out = tmp_path / "check.json"
+    argv = ["check", "--stack", "healthcare-hcloud", "--input", str(records), "--format", "json"]
+    assert main([*argv, "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --input: {records} holds stack 'mortgage-aws', not 'healthcare-hcloud'", err
+    assert not out.exists()
+
+
+def test_report_refuses_a_stack_name_other_than_the_stack_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _stack_file(tmp_path / "elsewhere", "mortgage-aws", _mortgage())
+    out = tmp_path / "reports"
+    assert main(["report", "--stack-file", str(path), "--stack", "other", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --stack: 'other' is not the stack of --stack-file") and "\n" not in err, err
+    assert not out.exists()
+    assert main(["register", "--stack-file", str(path), "--stack", "mortgage-aws", "--out", str(out)]) == 0
+    assert (out / "mortgage-aws" / "register.json").is_file()
