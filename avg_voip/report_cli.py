@@ -154,13 +154,26 @@ def stack_hosts(records: RecordSet) -> tuple[str, ...]:
 
 
 def check_host_findings(host_findings: list[Finding], hosts: tuple[str, ...]) -> None:
-    """Every host finding names a host check we know and a host of this stack; else one line, exit 2."""
+    """Every host finding names a host check we know and a host of this stack; else one line, exit 2.
+
+    A plan rule or MANUAL obligation marked as a host finding is refused: this audit judges those itself.
+    """
+    from avg_voip.audit import rule_catalogue
     from avg_voip.matrix import catalogue
 
-    known = catalogue()
+    known, judged_here = catalogue(), rule_catalogue()
     for i, f in enumerate(host_findings):
+        if f.rule_id in judged_here:
+            raise ProfileError(
+                f"--host-findings: findings.{i}.rule_id",
+                f"{f.rule_id} is a plan rule or MANUAL obligation, not a host check; only host checks "
+                "(policies/host/) are read from this file (or mark the finding with source 'plan')",
+            )
         if f.rule_id not in known:
-            raise ProfileError(f"--host-findings: findings.{i}.rule_id", f"unknown check {f.rule_id!r}")
+            raise ProfileError(
+                f"--host-findings: findings.{i}.rule_id",
+                f"unknown check {f.rule_id!r}; only host checks (policies/host/) are read from this file",
+            )
         if hosts and f.target.startswith("host:") and f.target[5:] not in hosts:
             raise ProfileError(
                 f"--host-findings: findings.{i}.target",
@@ -367,14 +380,46 @@ def _records(stack: StackConfig, records_file: str | None) -> tuple[RecordSet, l
         raise ProfileError(stack.name, str(exc)) from None
 
 
-def _host(args: argparse.Namespace) -> tuple[list[Finding] | None, list[InputFile]]:
+@dataclass
+class HostFindings:
+    """A host findings file: its findings, the file as an input, and the stack it names (the lab's files do)."""
+
+    findings: list[Finding]
+    inputs: list[InputFile]
+    stack: str | None
+
+
+def _host(args: argparse.Namespace) -> HostFindings | None:
     if not args.host_findings:
-        return None, []
+        return None
     path = Path(args.host_findings)
     try:
-        return load_host_findings(path), [input_file(path, "host findings")]
+        findings = load_host_findings(path)
     except ValueError as exc:
         raise ProfileError("--host-findings", str(exc)) from None
+    doc = json.loads(path.read_text(encoding="utf-8"))  # read above: valid JSON
+    stack = doc.get("stack") if isinstance(doc, dict) else None
+    if stack is not None and not isinstance(stack, str):
+        raise ProfileError("--host-findings: stack", "must be the name of a stack (a string)")
+    return HostFindings(findings, [input_file(path, "host findings")], stack)
+
+
+def _host_for(host: HostFindings | None, stacks: list[StackConfig], path: str) -> str | None:
+    """The one stack the host findings belong to; refuses a file that would be applied to several stacks."""
+    if host is None:
+        return None
+    names = [s.name for s in stacks]
+    if host.stack is not None:
+        if host.stack not in names:
+            selected = repr(names[0]) if len(names) == 1 else f"any of {', '.join(names)}"
+            raise ProfileError("--host-findings", f"{path} holds stack {host.stack!r}, not {selected}")
+        return host.stack
+    if len(names) > 1:
+        raise ProfileError(
+            "--host-findings",
+            f"{path} names no stack and {len(names)} stacks are selected; name one with --stack",
+        )
+    return names[0]
 
 
 def _run(args: argparse.Namespace, only_register: bool) -> int:
@@ -383,18 +428,20 @@ def _run(args: argparse.Namespace, only_register: bool) -> int:
     from rich.text import Text
 
     console = Console(highlight=False, soft_wrap=True)  # paths stay whole, one line each
-    host, host_inputs = _host(args)
+    host = _host(args)
     stacks = _selected_stacks(args)
+    host_stack = _host_for(host, stacks, args.host_findings)
     built: list[tuple[Deliverables, dict[Path, str]]] = []
     for stack in stacks:
         with console.status(f"{escape(stack.name)}: judging the stack and building the documents"):
             records, record_inputs = _records(stack, args.records)
+            mine = host if host is not None and stack.name == host_stack else None
             built.append(
                 auditor_files(
                     judge(records, stack.profile),
                     Path(args.out) / stack.name,
-                    host_findings=host,
-                    inputs=host_inputs + record_inputs,
+                    host_findings=mine.findings if mine else None,
+                    inputs=(mine.inputs if mine else []) + record_inputs,
                     stack_path=stack.path,
                     only_register=only_register,
                     command="avg-voip register" if only_register else "avg-voip report",

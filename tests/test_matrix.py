@@ -279,8 +279,13 @@ def test_a_host_check_reported_by_one_host_of_two_is_not_verified() -> None:
     [
         (Finding("AVG-HOST-NOPE-001", Status.PASS, "host:sip-1", "x", None, None, "host"), "unknown check"),
         (Finding("AVG-HOST-PATCH-002", Status.PASS, "host:sip-9", "x", None, None, "host"), "not a host"),
+        (
+            Finding("AVG-ENC-001", Status.PASS, "host:sip-1", "x", None, None, "host"),
+            "AVG-ENC-001 is a plan rule or MANUAL obligation, not a host check",
+        ),
+        (Finding("AVG-MAN-028", Status.PASS, "host:sip-1", "x", None, None, "host"), "not a host check"),
     ],
-    ids=["unknown-check", "unknown-host"],
+    ids=["unknown-check", "unknown-host", "plan-rule", "manual-obligation"],
 )
 def test_host_findings_must_name_known_checks_and_hosts_of_the_stack(finding: Finding, words: str) -> None:
     from avg_voip.audit import judge

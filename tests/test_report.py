@@ -215,3 +215,50 @@ def test_written_files_get_the_mode_open_would_give_them(tmp_path: Path, umask: 
     finally:
         os.umask(saved)
     assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in written} == {"a.json": mode, "b.md": mode}
+
+
+def _host_file(tmp_path: Path, stack: str | None) -> Path:
+    host = tmp_path / "host-findings.json"
+    doc: dict[str, object] = {"findings": [f.to_dict() for f in host_findings()]}
+    if stack is not None:
+        doc["stack"] = stack
+    host.write_text(json.dumps(doc))
+    return host
+
+
+def test_a_host_file_naming_no_stack_is_refused_for_several_stacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from avg_voip.cli import main
+
+    out = tmp_path / "out"
+    assert main(["report", "--host-findings", str(_host_file(tmp_path, None)), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --host-findings: ") and "names no stack" in err and "\n" not in err, err
+    assert not out.exists()
+
+
+def test_a_host_file_naming_another_stack_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from avg_voip.cli import main
+
+    host = _host_file(tmp_path, "healthcare-hcloud")
+    out = tmp_path / "out"
+    assert main(["report", "--stack", "mortgage-aws", "--host-findings", str(host), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --host-findings: {host} holds stack 'healthcare-hcloud', not 'mortgage-aws'", err
+    assert not out.exists()
+
+
+def test_a_host_file_naming_its_stack_goes_to_that_stack_only(tmp_path: Path) -> None:
+    from avg_voip.cli import main
+
+    out = tmp_path / "out"
+    host = _host_file(tmp_path, "healthcare-hcloud")
+    assert main(["report", "--host-findings", str(host), "--out", str(out)]) in (0, 1)
+    ran = {
+        s: json.loads((out / s / "matrix.json").read_text())["host_checks_run"]
+        for s in ("healthcare-hcloud", "mortgage-aws")
+    }
+    assert ran == {"healthcare-hcloud": True, "mortgage-aws": False}
