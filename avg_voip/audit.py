@@ -17,6 +17,12 @@ from avg_voip.profile import Profile
 from avg_voip.records import RecordSet
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_NOT_VERIFIED = 0, 1, 2, 3
+# What a plan verdict cannot say: said in summary.md and after the terminal table of `avg-voip audit`.
+HOST_CHECKS_NOT_RUN = (
+    "Host checks were not run: the controls on the servers themselves (LUKS, auditd, nftables, TLS and SRTP) "
+    "are not judged by this plan audit, and the obligations they cover show NOT-VERIFIED in report.html and "
+    "matrix.md until host findings are supplied (`avg-voip report --host-findings FILE`)"
+)
 
 
 @dataclass
@@ -131,6 +137,8 @@ def summary_markdown(verdict: Verdict) -> str:
         f"| {c['PASS']} | {c['FAIL']} | {c['NOT-VERIFIED']} | {c['MANUAL']} |",
         "",
         "NOT-VERIFIED is never counted as PASS. MANUAL rows are obligations no machine can check; each names its owner.",
+        "",
+        f"{HOST_CHECKS_NOT_RUN}.",
         "",
         "| status | rule | AVG | target | finding |",
         "|---|---|---|---|---|",

@@ -15,7 +15,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from avg_voip.audit import EXIT_BAD_INPUT, Verdict, judge, rule_catalogue, write_reports
+from avg_voip.audit import (
+    EXIT_BAD_INPUT,
+    HOST_CHECKS_NOT_RUN,
+    Verdict,
+    judge,
+    rule_catalogue,
+    write_reports,
+    write_together,
+)
 from avg_voip.profile import ProfileError
 from avg_voip.records import RecordSet
 from avg_voip.stackconfig import StackConfig, list_stacks, load_stack, project_root
@@ -131,22 +139,39 @@ def cmd_audit(args: argparse.Namespace) -> int:
             verdict = judge(records, stack.profile)
         out = Path(args.out) / name
         write_reports(verdict, out)
-        _write_auditor_reports(verdict, out, stack.path)
+        waiting = _write_auditor_reports(verdict, out, stack.path)
         print_verdict(verdict, show_pass=args.show_pass)
+        console.print(Text(_host_checks_note(waiting), style="yellow"))
         console.print(Text(f"reports: {out}/\n"))
         worst = max(worst, verdict.exit_code, key=_severity_of_exit)
     return worst
 
 
-def _write_auditor_reports(verdict: Verdict, out: Path, stack_path: Path) -> None:
-    """Control matrix, processing register and report.html beside the findings (avg_voip.report_cli)."""
+def _host_checks_note(waiting: int) -> str:
+    """The line after the table: a plan audit judges no host, whatever its exit code."""
+    if not waiting:
+        return f"{HOST_CHECKS_NOT_RUN}."
+    return (
+        "Host checks not run: this plan audit does not judge LUKS, auditd, nftables, TLS and SRTP on the servers; "
+        f"{waiting} {'obligations show' if waiting != 1 else 'obligation shows'} NOT-VERIFIED in report.html and matrix.md until "
+        "host findings are supplied (avg-voip report --host-findings FILE)."
+    )
+
+
+def _write_auditor_reports(verdict: Verdict, out: Path, stack_path: Path) -> int:
+    """Control matrix, processing register and report.html beside the findings (avg_voip.report_cli).
+
+    Returns how many obligations wait for host checks (NOT-VERIFIED in the matrix because none were run).
+    """
     try:
-        from avg_voip.report_cli import write_auditor_reports
+        from avg_voip.report_cli import auditor_files, waiting_for_host_checks
     except ModuleNotFoundError as exc:
         if exc.name != "avg_voip.report_cli":
             raise
-        return
-    write_auditor_reports(verdict, out, stack_path=stack_path, command="avg-voip audit")
+        return 0
+    d, files = auditor_files(verdict, out, stack_path=stack_path, command="avg-voip audit")
+    write_together(files)
+    return waiting_for_host_checks(d.matrix)
 
 
 def _severity_of_exit(code: int) -> int:

@@ -31,7 +31,7 @@ from avg_voip.evidence import (
     stable_json,
     tool_versions,
 )
-from avg_voip.findings import Finding
+from avg_voip.findings import Finding, Status
 from avg_voip.matrix import CONTROLS_PATH, STATUS_ORDER, Matrix, build_matrix, catalogue, matrix_markdown
 from avg_voip.profile import ProfileError
 from avg_voip.records import RecordSet
@@ -274,6 +274,15 @@ def report_files(d: Deliverables, out_dir: Path) -> dict[Path, str]:
     return files
 
 
+def waiting_for_host_checks(matrix: Matrix) -> int:
+    """Obligations that are NOT-VERIFIED while host checks they depend on were not run (0 once they were)."""
+    if matrix.host_checks_run:
+        return 0
+    return sum(
+        1 for r in matrix.rows if r.status is Status.NOT_VERIFIED and any(c.kind == "host" for c in r.checks)
+    )
+
+
 def render_html(d: Deliverables) -> str:
     metas = catalogue()
     by_status = {s.value: [f for f in d.findings if f.status is s] for s in STATUS_ORDER}
@@ -289,6 +298,7 @@ def render_html(d: Deliverables) -> str:
             run=d.run,
             by_status=by_status,
             finding_counts=finding_counts,
+            waiting_for_hosts=waiting_for_host_checks(d.matrix),
             statuses=[s.value for s in STATUS_ORDER],
             metas=metas,
             profile=d.verdict.profile,

@@ -325,3 +325,16 @@ def test_report_refuses_a_stack_name_other_than_the_stack_files(
     assert not out.exists()
     assert main(["register", "--stack-file", str(path), "--stack", "mortgage-aws", "--out", str(out)]) == 0
     assert (out / "mortgage-aws" / "register.json").is_file()
+
+
+def test_audit_says_host_checks_were_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exit 0 judges the plan only: the terminal and summary.md say the host controls are still open."""
+    buffer = _wide_console(monkeypatch)
+    out = tmp_path / "reports"
+    assert main(["audit", "--stack", "mortgage-aws", "--out", str(out)]) == 0
+    waiting = json.loads((out / "mortgage-aws" / "matrix.json").read_text())["summary"]["NOT-VERIFIED"]
+    assert waiting > 0
+    said = [line for line in buffer.getvalue().splitlines() if line.startswith("Host checks not run")]
+    assert len(said) == 1 and f"{waiting} obligations show NOT-VERIFIED in report.html" in said[0], said
+    summary = (out / "mortgage-aws" / "summary.md").read_text()
+    assert "Host checks were not run" in summary and "LUKS, auditd, nftables, TLS and SRTP" in summary

@@ -262,3 +262,19 @@ def test_a_host_file_naming_its_stack_goes_to_that_stack_only(tmp_path: Path) ->
         for s in ("healthcare-hcloud", "mortgage-aws")
     }
     assert ran == {"healthcare-hcloud": True, "mortgage-aws": False}
+
+
+def test_html_counts_obligations_waiting_for_host_checks() -> None:
+    """'0 NOT-VERIFIED' findings beside NOT-VERIFIED obligations: the page says they wait for host checks."""
+    verdict = example_verdict("mortgage-aws")
+    d = build_deliverables(verdict)
+    waiting = d.matrix.counts["NOT-VERIFIED"]
+    assert waiting > 0 and not any(f.status is Status.NOT_VERIFIED for f in d.findings)
+    text = " ".join(render_html(d).split())
+    assert "Findings behind them (plan rules and manual obligations only)" in text
+    assert (
+        f"{waiting} obligations that depend on them are NOT-VERIFIED, waiting for host checks not yet run"
+        in text
+    )
+    with_hosts = " ".join(render_html(build_deliverables(verdict, host_findings=host_findings())).split())
+    assert "waiting for host checks" not in with_hosts and "manual obligations only" not in with_hosts
