@@ -338,3 +338,16 @@ def test_audit_says_host_checks_were_not_run(tmp_path: Path, monkeypatch: pytest
     assert len(said) == 1 and f"{waiting} obligations show NOT-VERIFIED in report.html" in said[0], said
     summary = (out / "mortgage-aws" / "summary.md").read_text()
     assert "Host checks were not run" in summary and "LUKS, auditd, nftables, TLS and SRTP" in summary
+
+
+@pytest.mark.parametrize("command", ["render", "audit", "check", "report", "register"])
+def test_the_readme_command_table_lists_every_option(command: str) -> None:
+    from avg_voip.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    options = {o for a in sub.choices[command]._actions for o in a.option_strings if o.startswith("--")}
+    options -= {"--help"}
+    readme = (ROOT / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith(f"| `avg-voip {command} "))
+    usage = row.split("` |", 1)[0]
+    assert {o for o in options if o not in usage} == set(), row

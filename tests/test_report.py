@@ -278,3 +278,9 @@ def test_html_counts_obligations_waiting_for_host_checks() -> None:
     )
     with_hosts = " ".join(render_html(build_deliverables(verdict, host_findings=host_findings())).split())
     assert "waiting for host checks" not in with_hosts and "manual obligations only" not in with_hosts
+
+
+def test_the_auditor_guide_names_the_files_report_writes(tmp_path: Path) -> None:
+    guide = " ".join((ROOT / "docs" / "auditor.md").read_text().split())
+    sentence = guide.split("`report` writes ", 1)[1].split("; `audit`", 1)[0]
+    assert sorted(re.findall(r"`([^`]+)`", sentence)) == FILES
