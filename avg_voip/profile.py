@@ -233,6 +233,10 @@ class Residency(_Strict):
 
 
 ADMIN_WIDEST_PREFIX = {4: 8, 6: 16}
+# The admin networks together may cover at most as many addresses as one network of the widest prefix: one /8
+# for IPv4 (2^24 addresses), one /16 for IPv6 (2^112). Without a total, many narrow-enough ranges (1.0.0.0/8 up
+# to 223.0.0.0/8) still add up to most of the internet.
+ADMIN_TOTAL_ADDRESSES = {v: 2 ** ((32 if v == 4 else 128) - p) for v, p in ADMIN_WIDEST_PREFIX.items()}
 
 
 def _cidr(v: str) -> str:
@@ -267,11 +271,20 @@ class Network(_Strict):
             net = ipaddress.ip_network(c)
             if net.prefixlen == 0:
                 raise ValueError(f"{c} opens SSH to the whole internet; name the admin networks")
-            # Several broad ranges can add up to the whole internet (0.0.0.0/1 + 128.0.0.0/1).
+            # No single network wider than the cap; the total below keeps narrower ones from adding up.
             widest = ADMIN_WIDEST_PREFIX[net.version]
             if net.prefixlen < widest:
                 raise ValueError(
                     f"{c} is too broad for an admin network (at most /{widest} for IPv{net.version})"
+                )
+        for version, widest in ADMIN_WIDEST_PREFIX.items():
+            nets = [n for n in map(ipaddress.ip_network, out) if n.version == version]
+            # Overlapping or repeated entries count once.
+            total = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
+            if total > ADMIN_TOTAL_ADDRESSES[version]:
+                raise ValueError(
+                    f"the IPv{version} admin networks together cover more than one /{widest} ({total} "
+                    f"addresses; at most {ADMIN_TOTAL_ADDRESSES[version]} in total)"
                 )
         return out
 

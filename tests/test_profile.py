@@ -61,6 +61,14 @@ BAD = [
     ("hosts.admin_ssh_keys", ["ssh-rsa AAAA"], "hosts.admin_ssh_keys", "OpenSSH public key"),
     ("surprise", 1, "surprise", "not a known key"),
     ("network.admin_cidrs", ["0.0.0.0/1", "128.0.0.0/1"], "network.admin_cidrs", "too broad"),
+    (
+        "network.admin_cidrs",
+        [f"{i}.0.0.0/8" for i in range(1, 224)],
+        "network.admin_cidrs",
+        "IPv4 admin networks together cover more than one /8",
+    ),
+    ("network.admin_cidrs", ["10.0.0.0/8", "11.0.0.0/24"], "network.admin_cidrs", "more than one /8"),
+    ("network.admin_cidrs", ["2001::/16", "2002::/16"], "network.admin_cidrs", "more than one /16"),
     ("data_categories.0.retention_days", True, "data_categories.0.retention_days", "whole number"),
     ("data_categories.0.retention_days", "28", "data_categories.0.retention_days", "whole number"),
     ("hosts.count", "2", "hosts.count", "whole number"),
@@ -83,6 +91,12 @@ def test_bad_profile_names_key(
     assert exc.value.key == key, str(exc.value)
     assert text in exc.value.message, str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+def test_overlapping_admin_networks_count_once(mortgage_profile: dict[str, Any]) -> None:
+    cidrs = ["10.0.0.0/9", "10.128.0.0/9", "10.1.0.0/16", "2001::/16", "2001:db8::/32"]
+    mortgage_profile["network"]["admin_cidrs"] = cidrs
+    assert parse_profile(mortgage_profile).network.admin_cidrs == cidrs
 
 
 def test_special_category_needs_sensitive(healthcare_profile: dict[str, Any]) -> None:
