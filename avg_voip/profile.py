@@ -13,6 +13,7 @@ import zoneinfo
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from avg_voip.residency import EU_EEA_COUNTRIES, Catalogue, LegalStatus, load_catalogue
+from avg_voip.residency import EU_EEA_COUNTRIES, ISO_3166_ALPHA2, Catalogue, LegalStatus, load_catalogue
 
 
 class ProfileError(ValueError):
@@ -126,6 +127,36 @@ _ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
 _SSH_KEY = re.compile(r"^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]{60,}( \S.*)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# hosts.image per provider: the AWS program passes it to the instance as an AMI id; Hetzner takes an image name
+# (debian-12, ubuntu-24.04) or a snapshot id.
+_AWS_IMAGE = re.compile(r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_HCLOUD_IMAGE = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+
+
+def _country(v: str) -> str:
+    if v not in ISO_3166_ALPHA2:
+        raise ValueError(f"{v!r} is not an ISO 3166-1 alpha-2 country code (e.g. NL, DE, US)")
+    return v
+
+
+def _hostname(v: str) -> str:
+    """A DNS host name: at least two dot-separated RFC 1123 labels, at most 253 characters, not an address."""
+    labels = v.split(".")
+    if (
+        len(v) > 253
+        or len(labels) < 2
+        or not all(_DNS_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise ValueError(
+            "must be a DNS name: dot-separated labels of letters, digits and inner '-', 1-63 characters "
+            "each (RFC 1123), e.g. sip.example.nl"
+        )
+    return v
+
+
+CountryCode = Annotated[str, AfterValidator(_country)]
 
 
 class Contact(_Strict):
@@ -144,7 +175,7 @@ class Contact(_Strict):
 class Controller(_Strict):
     name: NonEmpty
     address: NonEmpty
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    country: CountryCode
     registration: str | None = None  # e.g. KvK number
     contact_email: NonEmpty
 
@@ -153,7 +184,7 @@ class Processor(_Strict):
     name: NonEmpty
     role: NonEmpty  # what it does for the controller
     agreement_ref: NonEmpty  # reference of the Art. 28 processor agreement
-    location: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]  # country where it processes
+    location: CountryCode  # country where it processes
     sub_processors: list[NonEmpty] = Field(default_factory=list)
     # Required when `location` is outside the EU/EEA: the Chapter V ground (adequacy decision, SCCs + TIA, ...)
     transfer_ground: str | None = None
@@ -253,7 +284,7 @@ class Network(_Strict):
     sip_peer_cidrs: list[str] = Field(min_length=1)
     rtp_port_min: StrictInt = Field(default=30000, ge=1024, le=65535)
     rtp_port_max: StrictInt = Field(default=34999, ge=1024, le=65535)
-    sip_domain: NonEmpty
+    sip_domain: Annotated[str, AfterValidator(_hostname)]
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -419,6 +450,23 @@ class Profile(_Strict):
         for required in (DataKind.TRAFFIC, DataKind.CONTENT):
             if required not in kinds:
                 raise _KeyedError("data_categories", f"a category of kind {required.value!r} is required")
+        return self
+
+    @model_validator(mode="after")
+    def _image(self) -> Profile:
+        image = self.hosts.image
+        if image is None:
+            return self
+        if self.provider is Provider.AWS and not _AWS_IMAGE.fullmatch(image):
+            raise _KeyedError(
+                "hosts.image", "must be an AMI id on aws: 'ami-' and 8 or 17 hex digits (e.g. ami-0abc1234)"
+            )
+        if self.provider is Provider.HCLOUD and not _HCLOUD_IMAGE.fullmatch(image):
+            raise _KeyedError(
+                "hosts.image",
+                "must be a Hetzner image name or id on hcloud: lower-case letters, digits, '.', '-', '_', "
+                "at most 63 characters (e.g. debian-12)",
+            )
         return self
 
     # -- derived views -------------------------------------------------------------------------------------

@@ -73,6 +73,20 @@ BAD = [
     ("data_categories.0.retention_days", "28", "data_categories.0.retention_days", "whole number"),
     ("hosts.count", "2", "hosts.count", "whole number"),
     ("patching.timezone", "Mars/Olympus", "patching.timezone", "IANA time zone"),
+    ("network.sip_domain", "x;rm -rf /", "network.sip_domain", "must be a DNS name"),
+    ("network.sip_domain", "sip.example.nl\nfoo", "network.sip_domain", "must be a DNS name"),
+    ("network.sip_domain", "sip", "network.sip_domain", "must be a DNS name"),
+    ("network.sip_domain", "-sip.example.nl", "network.sip_domain", "must be a DNS name"),
+    ("network.sip_domain", "sip..example.nl", "network.sip_domain", "must be a DNS name"),
+    ("network.sip_domain", "192.0.2.1", "network.sip_domain", "must be a DNS name"),
+    ("network.sip_domain", "a" * 64 + ".example.nl", "network.sip_domain", "must be a DNS name"),
+    ("hosts.image", "ami-<script>", "hosts.image", "must be an AMI id"),
+    ("hosts.image", "ami-0abc123", "hosts.image", "must be an AMI id"),
+    ("hosts.image", "debian-12", "hosts.image", "must be an AMI id"),
+    ("organisation.controller.country", "XX", "organisation.controller.country", "ISO 3166-1 alpha-2"),
+    ("organisation.controller.country", "nl", "organisation.controller.country", "ISO 3166-1 alpha-2"),
+    ("organisation.processors.0.location", "UK", "organisation.processors.0.location", "ISO 3166-1"),
+    ("organisation.processors.0.location", "EU", "organisation.processors.0.location", "ISO 3166-1"),
     (
         "organisation.processors.1",
         {"name": "X", "role": "transcription", "agreement_ref": "A-1", "location": "CN"},
@@ -97,6 +111,39 @@ def test_overlapping_admin_networks_count_once(mortgage_profile: dict[str, Any])
     cidrs = ["10.0.0.0/9", "10.128.0.0/9", "10.1.0.0/16", "2001::/16", "2001:db8::/32"]
     mortgage_profile["network"]["admin_cidrs"] = cidrs
     assert parse_profile(mortgage_profile).network.admin_cidrs == cidrs
+
+
+@pytest.mark.parametrize("image", ["ami-0abc1234", "ami-0123456789abcdef0"])
+def test_aws_image_is_an_ami_id(mortgage_profile: dict[str, Any], image: str) -> None:
+    mortgage_profile["hosts"]["image"] = image
+    assert parse_profile(mortgage_profile).hosts.image == image
+
+
+@pytest.mark.parametrize(
+    ("image", "ok"),
+    [
+        ("debian-12", True),
+        ("ubuntu-24.04", True),
+        ("103907373", True),
+        ("debian-12; curl x | sh", False),
+        ("Debian 12", False),
+        ("ami-0abc1234/../x", False),
+    ],
+)
+def test_hcloud_image_is_a_plain_image_name(healthcare_profile: dict[str, Any], image: str, ok: bool) -> None:
+    healthcare_profile["hosts"]["image"] = image
+    if ok:
+        assert parse_profile(healthcare_profile).hosts.image == image
+        return
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(healthcare_profile)
+    assert exc.value.key == "hosts.image" and "debian-12" in exc.value.message
+
+
+def test_sip_domain_accepts_dns_names(mortgage_profile: dict[str, Any]) -> None:
+    for name in ("sip.example.nl", "SIP-1.voip.example.com", "a" * 63 + ".example.nl"):
+        mortgage_profile["network"]["sip_domain"] = name
+        assert parse_profile(mortgage_profile).network.sip_domain == name
 
 
 def test_special_category_needs_sensitive(healthcare_profile: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi_aws
 import pulumi_hcloud
 
-from avg_voip.residency import LegalStatus, load_catalogue
+from avg_voip.residency import EU_EEA_COUNTRIES, ISO_3166_ALPHA2, LegalStatus, load_catalogue
 
 CAT = load_catalogue()
 
@@ -58,3 +58,11 @@ def test_only_eu_locations_allowed_by_default() -> None:
         "nbg1",
         "hel1",
     }
+
+
+def test_country_codes_are_iso_3166_alpha2() -> None:
+    assert len(ISO_3166_ALPHA2) == 249
+    assert EU_EEA_COUNTRIES <= ISO_3166_ALPHA2
+    assert not {"XX", "EU", "UK", "ZZ"} & ISO_3166_ALPHA2
+    placed = {CAT.find(p, n).country for p in CAT.providers() for n in CAT.names(p)}  # type: ignore[union-attr]
+    assert placed - {"??"} <= ISO_3166_ALPHA2, placed - ISO_3166_ALPHA2
