@@ -289,6 +289,7 @@ def _details(o: Obligation, profile: Profile | None, controls: Controls) -> dict
                 "agreement_ref": p.agreement_ref,
                 "location": p.location,
                 "in_eea": p.location in controls.eea_countries,
+                "categories": list(p.categories),
                 "sub_processors": list(p.sub_processors),
             }
             for p in org.processors

@@ -10,6 +10,7 @@ import enum
 import ipaddress
 import re
 import zoneinfo
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -185,6 +186,8 @@ class Processor(_Strict):
     role: NonEmpty  # what it does for the controller
     agreement_ref: NonEmpty  # reference of the Art. 28 processor agreement
     location: CountryCode  # country where it processes
+    # ids of the data categories it processes (data_categories[].id): its place among the recipients in the register
+    categories: list[NonEmpty] = Field(min_length=1)
     sub_processors: list[NonEmpty] = Field(default_factory=list)
     # Required when `location` is outside the EU/EEA: the Chapter V ground (adequacy decision, SCCs + TIA, ...)
     transfer_ground: str | None = None
@@ -446,6 +449,16 @@ class Profile(_Strict):
                 raise _KeyedError(
                     "risk_level", f"category {c.id!r} holds special-category data: must be sensitive"
                 )
+        for i, p in enumerate(self.organisation.processors):
+            listed: set[str] = set()
+            for j, cid in enumerate(p.categories):
+                key = f"organisation.processors.{i}.categories.{j}"
+                if cid not in seen:
+                    known = ", ".join(c.id for c in self.data_categories)
+                    raise _KeyedError(key, f"unknown data category {cid!r}; known: {known}")
+                if cid in listed:
+                    raise _KeyedError(key, f"category {cid!r} is listed twice")
+                listed.add(cid)
         kinds = {c.kind for c in self.data_categories}
         for required in (DataKind.TRAFFIC, DataKind.CONTENT):
             if required not in kinds:
@@ -483,6 +496,11 @@ class Profile(_Strict):
             if c.id == category_id:
                 return c
         raise KeyError(category_id)
+
+    def processors_of(self, category_ids: Iterable[str]) -> list[Processor]:
+        """The processors that process any of these categories, in profile order."""
+        wanted = set(category_ids)
+        return [p for p in self.organisation.processors if wanted & set(p.categories)]
 
     @property
     def reader_roles(self) -> list[str]:

@@ -254,6 +254,7 @@ def build_register(
             "role": p.role,
             "agreement_ref": p.agreement_ref,
             "location": p.location,
+            "categories": list(p.categories),
             "sub_processors": list(p.sub_processors),
         }
         for p in org.processors
@@ -279,7 +280,7 @@ def build_register(
             "dpv:hasPersonalData": [_category(c, profile) for c in cats],
             "dpv:hasRecipient": {
                 "internal_roles": sorted({r for c in cats for r in c.readers}),
-                "dpv:hasDataProcessor": [p["name"] for p in processors],
+                "dpv:hasDataProcessor": [p.name for p in profile.processors_of(c.id for c in cats)],
             },
             "transfers": transfers,
             "dpv:hasTechnicalOrganisationalMeasure": [m.to_dict() for m in measures],

@@ -89,9 +89,29 @@ BAD = [
     ("organisation.processors.0.location", "EU", "organisation.processors.0.location", "ISO 3166-1"),
     (
         "organisation.processors.1",
-        {"name": "X", "role": "transcription", "agreement_ref": "A-1", "location": "CN"},
+        {
+            "name": "X",
+            "role": "transcription",
+            "agreement_ref": "A-1",
+            "location": "CN",
+            "categories": ["transcripts"],
+        },
         "organisation.processors.1.transfer_ground",
         "outside the EU/EEA",
+    ),
+    ("organisation.processors.1.categories", _DELETE, "organisation.processors.1.categories", "is required"),
+    ("organisation.processors.1.categories", [], "organisation.processors.1.categories", "at least 1"),
+    (
+        "organisation.processors.1.categories",
+        ["qa_recordings", "recordings"],
+        "organisation.processors.1.categories.1",
+        "unknown data category 'recordings'",
+    ),
+    (
+        "organisation.processors.1.categories",
+        ["transcripts", "transcripts"],
+        "organisation.processors.1.categories.1",
+        "listed twice",
     ),
 ]
 

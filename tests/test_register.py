@@ -119,6 +119,17 @@ def test_measures_of_one_category_stay_with_its_activity() -> None:
     assert len(qa) == 1 and qa[0].startswith("qa_recordings:"), qa
 
 
+def test_processors_are_recipients_only_of_the_categories_they_process() -> None:
+    reg = register_of("mortgage-aws")
+    hosting, transcription = "Amazon Web Services EMEA SARL", "Transcriptie Diensten B.V."
+    by_activity = {a["id"]: a["dpv:hasRecipient"]["dpv:hasDataProcessor"] for a in reg["activities"]}
+    assert all(hosting in names for names in by_activity.values()), by_activity
+    with_transcription = {a for a, names in by_activity.items() if transcription in names}
+    assert with_transcription == {"transcription", "qa_recording"}, by_activity
+    listed = {p["name"]: p["categories"] for p in reg["processors"]}
+    assert listed[transcription] == ["qa_recordings", "transcripts"]
+
+
 def test_no_transfers_is_stated_with_the_residency_evidence() -> None:
     reg = register_of("mortgage-aws")
     assert all(a["transfers"] == [] for a in reg["activities"])
