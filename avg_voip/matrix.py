@@ -44,6 +44,7 @@ class Obligation:
     generated: str | None = None
     automated_when: str | None = None
     required_when: str | None = None
+    manual_when: str | None = None
     procedure: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -103,6 +104,7 @@ def load_controls(path: Path = CONTROLS_PATH) -> Controls:
                 generated=o.get("generated"),
                 automated_when=o.get("automated_when"),
                 required_when=o.get("required_when"),
+                manual_when=o.get("manual_when"),
                 procedure={lang: _strs(procedure.get(lang), f"{key}.procedure.{lang}") for lang in procedure},
             )
         )
@@ -290,7 +292,8 @@ def _details(o: Obligation, profile: Profile | None, controls: Controls) -> dict
                 "location": p.location,
                 "in_eea": p.location in controls.eea_countries,
                 "categories": list(p.categories),
-                "sub_processors": list(p.sub_processors),
+                "sub_processors": [sp.summary for sp in p.sub_processors],
+                "sub_processor_details": [sp.model_dump(mode="json") for sp in p.sub_processors],
             }
             for p in org.processors
         ]
@@ -321,6 +324,17 @@ def _details(o: Obligation, profile: Profile | None, controls: Controls) -> dict
             "exceptions": [e.model_dump(mode="json") for e in profile.residency.exceptions],
             "backup_copy_regions": list(profile.backups.copy_regions),
         }
+        details["processor_transfers"] = [
+            {
+                "recipient": t.label,
+                "kind": t.kind,
+                "location": t.location,
+                "transfer_ground": t.ground,
+                "agreement_ref": t.agreement_ref,
+                "categories": list(t.categories),
+            }
+            for t in profile.processor_transfers()
+        ]
     return details
 
 
@@ -370,11 +384,13 @@ def build_matrix(
 
         automated = not o.automated_when or _profile_flag(profile, o.automated_when)
         triggered = not o.required_when or _profile_flag(profile, o.required_when)
+        # Without a profile nothing shows the manual part is unneeded: it stays.
+        manual_applies = not o.manual_when or profile is None or _profile_flag(profile, o.manual_when)
         reasons: list[str] = []
         if o.automated_when and automated:
             if not checks:
                 reasons.append(f"the profile sets {o.automated_when}, but no automated check confirms it yet")
-        else:
+        elif manual_applies:
             for mid in o.manual:
                 note = (
                     "" if triggered else f"not required by the profile ({o.required_when} is false): confirm"

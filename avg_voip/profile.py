@@ -11,6 +11,7 @@ import ipaddress
 import re
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -181,6 +182,35 @@ class Controller(_Strict):
     contact_email: NonEmpty
 
 
+def _transfer_ground(location: str, ground: str | None, who: str) -> None:
+    if location not in EU_EEA_COUNTRIES and not ground:
+        raise _KeyedError(
+            "transfer_ground",
+            f"{who} in {location} (outside the EU/EEA) needs a transfer ground (Art. 44-49)",
+        )
+
+
+class SubProcessor(_Strict):
+    """A party the processor engages (Art. 28(2)/(4)); where it processes or has access decides a transfer."""
+
+    name: NonEmpty
+    role: str | None = None  # what it does for the processor, e.g. "support access"
+    location: CountryCode  # country from which it processes or has access
+    # Required when `location` is outside the EU/EEA: the Chapter V ground (SCCs + TIA, adequacy, ...)
+    transfer_ground: str | None = None
+
+    @model_validator(mode="after")
+    def _transfer(self) -> SubProcessor:
+        _transfer_ground(self.location, self.transfer_ground, "sub-processor")
+        return self
+
+    @property
+    def summary(self) -> str:
+        """One line: name, role and country, and the ground when it has one."""
+        where = self.location + (f"; {self.transfer_ground}" if self.transfer_ground else "")
+        return self.name + (f", {self.role}" if self.role else "") + f" ({where})"
+
+
 class Processor(_Strict):
     name: NonEmpty
     role: NonEmpty  # what it does for the controller
@@ -188,18 +218,51 @@ class Processor(_Strict):
     location: CountryCode  # country where it processes
     # ids of the data categories it processes (data_categories[].id): its place among the recipients in the register
     categories: list[NonEmpty] = Field(min_length=1)
-    sub_processors: list[NonEmpty] = Field(default_factory=list)
+    sub_processors: list[SubProcessor] = Field(default_factory=list)
     # Required when `location` is outside the EU/EEA: the Chapter V ground (adequacy decision, SCCs + TIA, ...)
     transfer_ground: str | None = None
 
+    @field_validator("sub_processors", mode="before")
+    @classmethod
+    def _named_only(cls, v: Any) -> Any:
+        for i, item in enumerate(v if isinstance(v, list) else []):
+            if isinstance(item, str):
+                raise _KeyedError(
+                    str(i),
+                    "must be a mapping {name, location, role?, transfer_ground?}: a bare name does not say "
+                    "where the sub-processor processes",
+                )
+        return v
+
     @model_validator(mode="after")
     def _transfer(self) -> Processor:
-        if self.location not in EU_EEA_COUNTRIES and not self.transfer_ground:
-            raise _KeyedError(
-                "transfer_ground",
-                f"processor in {self.location} (outside the EU/EEA) needs a transfer ground (Art. 44-49)",
-            )
+        _transfer_ground(self.location, self.transfer_ground, "processor")
         return self
+
+
+@dataclass(frozen=True)
+class ProcessorTransfer:
+    """Personal data reaching a processor or sub-processor outside the EU/EEA (Chapter V)."""
+
+    recipient: str
+    role: str
+    location: str
+    ground: str
+    agreement_ref: str  # the processor agreement the transfer rests under
+    categories: tuple[str, ...]  # the data categories that reach it
+    sub_processor_of: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "sub-processor outside the EU/EEA" if self.sub_processor_of else "processor outside the EU/EEA"
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.recipient} (sub-processor of {self.sub_processor_of})"
+            if self.sub_processor_of
+            else self.recipient
+        )
 
 
 class Organisation(_Strict):
@@ -501,6 +564,36 @@ class Profile(_Strict):
         """The processors that process any of these categories, in profile order."""
         wanted = set(category_ids)
         return [p for p in self.organisation.processors if wanted & set(p.categories)]
+
+    def processor_transfers(self) -> list[ProcessorTransfer]:
+        """Every processor and sub-processor outside the EU/EEA, with its ground and the categories it gets."""
+        out: list[ProcessorTransfer] = []
+        for p in self.organisation.processors:
+            cats = tuple(p.categories)
+            if p.location not in EU_EEA_COUNTRIES:
+                out.append(
+                    ProcessorTransfer(
+                        p.name, p.role, p.location, str(p.transfer_ground), p.agreement_ref, cats
+                    )
+                )
+            for sp in p.sub_processors:
+                if sp.location not in EU_EEA_COUNTRIES:
+                    out.append(
+                        ProcessorTransfer(
+                            sp.name,
+                            sp.role or p.role,
+                            sp.location,
+                            str(sp.transfer_ground),
+                            p.agreement_ref,
+                            cats,
+                            sub_processor_of=p.name,
+                        )
+                    )
+        return out
+
+    @property
+    def has_processor_transfers(self) -> bool:
+        return bool(self.processor_transfers())
 
     @property
     def reader_roles(self) -> list[str]:

@@ -199,30 +199,68 @@ def _legal_basis(c: DataCategory) -> dict[str, Any]:
     return basis
 
 
-def _transfers(profile: Profile, controls: Controls) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [
-        {
-            "kind": "residency exception",
-            "location": e.location,
-            "legal_ground": e.legal_ground,
-            "justification": e.justification,
-            "approved_by": e.approved_by,
-            "reference": e.reference,
-        }
-        for e in profile.residency.exceptions
-    ]
-    for p in profile.organisation.processors:
-        if p.location not in controls.eea_countries:
-            out.append(
-                {
-                    "kind": "processor outside the EU/EEA",
-                    "location": p.location,
-                    "recipient": p.name,
-                    "legal_ground": p.transfer_ground or "not stated in the profile",
-                    "reference": p.agreement_ref,
-                }
-            )
+def locations_in_use(profile: Profile, findings: Iterable[Finding]) -> set[str]:
+    """Where the stack puts data: the profile's location and backup copy regions, and every location the
+    residency rules observed on a resource (a deployed stack may place a resource under an exception)."""
+    used = {profile.location, *profile.backups.copy_regions}
+    for f in findings:
+        if not f.rule_id.startswith("AVG-RES-"):
+            continue
+        seen = f.observed if isinstance(f.observed, list) else [f.observed]
+        used |= {v for v in seen if isinstance(v, str)}
+    return used
+
+
+def transfers_of(profile: Profile, findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    """Every transfer outside the EU/EEA, each with the data categories it carries (Art. 30(1)(e)).
+
+    Residency exceptions count only for the locations the stack actually uses; those hold every category (the
+    SIP servers carry all of them, if only in transit). Processors and sub-processors outside the EU/EEA carry
+    the categories their processor is given.
+    """
+    catalogue = load_catalogue()
+    used = locations_in_use(profile, findings)
+    every = [c.id for c in profile.data_categories]
+    out: list[dict[str, Any]] = []
+    for e in profile.residency.exceptions:
+        if e.location not in used:
+            continue
+        loc = catalogue.find(profile.provider.value, e.location)
+        out.append(
+            {
+                "kind": "residency exception",
+                "location": e.location,
+                "country": loc.country if loc else None,
+                "legal_ground": e.legal_ground,
+                "justification": e.justification,
+                "approved_by": e.approved_by,
+                "reference": e.reference,
+                "categories": every,
+            }
+        )
+    for t in profile.processor_transfers():
+        out.append(
+            {
+                "kind": t.kind,
+                "location": t.location,
+                "country": t.location,
+                "recipient": t.label,
+                "role": t.role,
+                "legal_ground": t.ground,
+                "reference": t.agreement_ref,
+                "categories": list(t.categories),
+            }
+        )
     return out
+
+
+def _activity_transfers(transfers: list[dict[str, Any]], cats: list[DataCategory]) -> list[dict[str, Any]]:
+    ids = [c.id for c in cats]
+    return [
+        {**t, "categories": [c for c in ids if c in t["categories"]]}
+        for t in transfers
+        if set(ids) & set(t["categories"])
+    ]
 
 
 def build_register(
@@ -243,7 +281,7 @@ def build_register(
     by_activity: dict[str, list[DataCategory]] = {}
     for c in profile.data_categories:
         by_activity.setdefault(activity_of(c, controls.activities).id, []).append(c)
-    transfers = _transfers(profile, controls)
+    transfers = transfers_of(profile, findings)
     residency = sorted(
         {f"{f.rule_id} {f.status.value}" for f in findings if f.rule_id.startswith("AVG-RES-")}
     )
@@ -255,7 +293,8 @@ def build_register(
             "agreement_ref": p.agreement_ref,
             "location": p.location,
             "categories": list(p.categories),
-            "sub_processors": list(p.sub_processors),
+            "sub_processors": [sp.summary for sp in p.sub_processors],
+            "sub_processor_details": [sp.model_dump(mode="json") for sp in p.sub_processors],
         }
         for p in org.processors
     ]
@@ -282,7 +321,7 @@ def build_register(
                 "internal_roles": sorted({r for c in cats for r in c.readers}),
                 "dpv:hasDataProcessor": [p.name for p in profile.processors_of(c.id for c in cats)],
             },
-            "transfers": transfers,
+            "transfers": _activity_transfers(transfers, cats),
             "dpv:hasTechnicalOrganisationalMeasure": [m.to_dict() for m in measures],
         }
         doc["art30"] = _art30(doc)
@@ -308,6 +347,7 @@ def build_register(
             "phone": org.dpo.phone,
         },
         "processors": processors,
+        "transfers": transfers,
         "transfers_evidence": residency,
         "activities": activities,
         "complete": not missing,

@@ -50,7 +50,20 @@ RIGHTS = RuleMeta(
     "Keep a procedure to find recordings by caller number and date (object prefix and metadata), export or delete "
     "them (all versions), and log the request.",
 )
-MANUAL_RULES = (PROCESSOR_AGREEMENT, DPIA, BREACH, NOTICE, RIGHTS)
+TRANSFER_SAFEGUARDS = RuleMeta(
+    "AVG-MAN-046",
+    "Processors and sub-processors outside the EU/EEA receive data only under a Chapter V safeguard: signed SCCs "
+    "with a transfer impact assessment, or another ground of Art. 45-49",
+    ("44", "46", "49"),
+    Severity.HIGH,
+    "A processor or sub-processor that processes or can access the data from outside the EU/EEA (support access "
+    "included) is a transfer. No deployment check sees it: where the resources stand says nothing about who "
+    "reaches them from where.",
+    "Keep the signed standard contractual clauses (or the other ground) and a current transfer impact "
+    "assessment for each recipient under the ground named in organisation.processors[].transfer_ground or "
+    "sub_processors[].transfer_ground; review them yearly and when the recipient country's law changes.",
+)
+MANUAL_RULES = (PROCESSOR_AGREEMENT, DPIA, BREACH, NOTICE, RIGHTS, TRANSFER_SAFEGUARDS)
 
 
 def manual_findings(profile: Profile, stack: str) -> list[Finding]:
@@ -69,6 +82,20 @@ def manual_findings(profile: Profile, stack: str) -> list[Finding]:
             extra={"owner": dpo},
         )
         for p in org.processors
+    ]
+    out += [
+        Finding(
+            TRANSFER_SAFEGUARDS.id,
+            Status.MANUAL,
+            f"processor:{t.recipient}",
+            f"transfer to {t.label} in {t.location} ({', '.join(t.categories)}) on {t.ground}: signed SCCs "
+            "and a transfer impact assessment to be confirmed",
+            observed=t.ground,
+            expected="signed SCCs (or another Chapter V ground) and a current transfer impact assessment",
+            source="manual",
+            extra={"owner": dpo},
+        )
+        for t in profile.processor_transfers()
     ]
     if profile.dpia_required:
         ref = profile.dpia.reference

@@ -73,6 +73,15 @@ def matrix_of(verdict: Verdict, host: list[Finding] | None = None, profile: Prof
     return build_matrix(verdict.stack, findings, profile or verdict.profile, host_checks_run=host is not None)
 
 
+def in_eea_only() -> Profile:
+    """The mortgage-aws profile without its sub-processor outside the EU/EEA."""
+    profile = load_stack("mortgage-aws").profile
+    doc = profile.model_dump(mode="json")
+    for p in doc["organisation"]["processors"]:
+        p["sub_processors"] = []
+    return Profile.model_validate(doc)
+
+
 def row(matrix: Matrix, obligation: str):  # type: ignore[no-untyped-def]
     return next(r for r in matrix.rows if r.obligation.id == obligation)
 
@@ -111,6 +120,12 @@ def test_the_issue_obligations_are_all_there(article: str) -> None:
     assert any(article in o.articles for o in load_controls().obligations), article
 
 
+def test_eea_countries_of_the_matrix_match_the_profile() -> None:
+    from avg_voip.residency import EU_EEA_COUNTRIES
+
+    assert load_controls().eea_countries == EU_EEA_COUNTRIES
+
+
 def test_titles_in_both_languages() -> None:
     for o in load_controls().obligations:
         assert o.title["en"] and o.title["nl"] and o.title["en"] != o.title["nl"], o.id
@@ -133,7 +148,37 @@ def test_obligation_passes_only_when_every_automated_check_passes() -> None:
     r = row(m, "encryption-at-rest")
     assert r.status is Status.PASS, r.reasons
     assert all(c.status in (Status.PASS, None) for c in r.checks)
-    assert row(m, "transfers").status is Status.PASS
+    r = row(
+        matrix_of(example_verdict("mortgage-aws"), host=host_findings(), profile=in_eea_only()), "transfers"
+    )
+    assert r.status is Status.PASS, r.reasons
+
+
+def test_transfers_to_a_sub_processor_outside_the_eea_need_the_dpo() -> None:
+    verdict = example_verdict("mortgage-aws")
+    r = row(matrix_of(verdict, host=host_findings()), "transfers")
+    assert r.status is Status.MANUAL, r.reasons
+    assert r.owners == [
+        "Functionaris Gegevensbescherming Hypotheekhuis Amstel <fg@hypotheekhuis-amstel.example>"
+    ]
+    manual = next(c for c in r.checks if c.kind == "manual")
+    assert manual.id == "AVG-MAN-046"
+    assert "Amazon Web Services, Inc." in manual.note and "Art. 46(2)(c) SCCs" in manual.note
+    plan = [c for c in r.checks if c.kind == "plan"]
+    assert plan and all(c.status in (Status.PASS, None) for c in plan), "resource locations stay automated"
+    (t,) = r.details["processor_transfers"]
+    assert (t["location"], t["kind"]) == ("US", "sub-processor outside the EU/EEA")
+    assert t["transfer_ground"].startswith("Art. 46(2)(c) SCCs")
+
+
+def test_transfers_without_processors_abroad_rest_on_the_automated_checks() -> None:
+    for verdict, profile in (
+        (example_verdict("healthcare-hcloud"), None),
+        (example_verdict("mortgage-aws"), in_eea_only()),
+    ):
+        r = row(matrix_of(verdict, host=host_findings(), profile=profile), "transfers")
+        assert not any(c.kind == "manual" for c in r.checks), verdict.stack
+        assert not r.details["processor_transfers"], verdict.stack
 
 
 def test_one_failing_check_fails_the_obligation() -> None:

@@ -99,6 +99,24 @@ BAD = [
         "organisation.processors.1.transfer_ground",
         "outside the EU/EEA",
     ),
+    (
+        "organisation.processors.0.sub_processors",
+        ["Amazon Web Services, Inc."],
+        "organisation.processors.0.sub_processors.0",
+        "a bare name does not say where",
+    ),
+    (
+        "organisation.processors.0.sub_processors.0.transfer_ground",
+        _DELETE,
+        "organisation.processors.0.sub_processors.0.transfer_ground",
+        "sub-processor in US (outside the EU/EEA) needs a transfer ground",
+    ),
+    (
+        "organisation.processors.0.sub_processors.0.location",
+        "USA",
+        "organisation.processors.0.sub_processors.0.location",
+        "ISO 3166-1",
+    ),
     ("organisation.processors.1.categories", _DELETE, "organisation.processors.1.categories", "is required"),
     ("organisation.processors.1.categories", [], "organisation.processors.1.categories", "at least 1"),
     (

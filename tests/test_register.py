@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from test_matrix import example_verdict, run_cli
+from test_matrix import example_verdict, in_eea_only, run_cli
 
 from avg_voip.findings import Finding, Status
 from avg_voip.profile import DataKind, Profile, ProfileError
@@ -131,47 +131,110 @@ def test_processors_are_recipients_only_of_the_categories_they_process() -> None
 
 
 def test_no_transfers_is_stated_with_the_residency_evidence() -> None:
-    reg = register_of("mortgage-aws")
+    verdict = example_verdict("mortgage-aws")
+    reg = build_register(in_eea_only(), "mortgage-aws", verdict.findings)
+    assert reg["transfers"] == [] and register_of("healthcare-hcloud")["transfers"] == []
     assert all(a["transfers"] == [] for a in reg["activities"])
     assert any(e.startswith("AVG-RES-001 PASS") for e in reg["transfers_evidence"])
 
 
-def test_exceptions_and_processors_outside_the_eea_are_transfers() -> None:
+def test_a_sub_processor_outside_the_eea_is_a_transfer_in_every_activity_it_reaches() -> None:
+    reg = register_of("mortgage-aws")
+    (transfer,) = reg["transfers"]
+    assert transfer["kind"] == "sub-processor outside the EU/EEA"
+    assert transfer["location"] == "US"
+    assert transfer["recipient"].startswith(
+        "Amazon Web Services, Inc. (sub-processor of Amazon Web Services EMEA"
+    )
+    assert transfer["legal_ground"].startswith("Art. 46(2)(c) SCCs")
+    for a in reg["activities"]:  # the hosting provider holds every category, so its sub-processor reaches all
+        assert [t["location"] for t in a["transfers"]] == ["US"], a["id"]
+        assert a["transfers"][0]["categories"] == [c["id"] for c in a["dpv:hasPersonalData"]]
+    aws = next(p for p in reg["processors"] if p["name"] == "Amazon Web Services EMEA SARL")
+    assert aws["sub_processor_details"][0]["location"] == "US"
+    assert "(US; Art. 46(2)(c) SCCs" in aws["sub_processors"][0]
+
+
+def _with(
+    profile: Profile, exceptions: list[dict[str, Any]], extra: list[dict[str, Any]], **top: Any
+) -> Profile:
+    doc = profile.model_dump(mode="json")
+    doc["residency"] = {"allowed_zones": ["EU", "EEA"], "exceptions": exceptions}
+    for p in doc["organisation"]["processors"]:
+        p["sub_processors"] = []  # only the transfers this test adds
+    doc["organisation"]["processors"] += extra
+    return Profile.model_validate({**doc, **top})
+
+
+ZURICH = {
+    "location": "eu-central-2",
+    "justification": "disaster recovery copy in Zurich under the Swiss adequacy decision",
+    "legal_ground": "Art. 45 adequacy decision 2000/518/EC",
+    "approved_by": "DPO",
+    "reference": "EXC-1",
+}
+US_TRANSCRIPTION = {
+    "name": "US Support Inc.",
+    "role": "transcription",
+    "agreement_ref": "DPA-7",
+    "location": "US",
+    "categories": ["transcripts"],
+    "transfer_ground": "Art. 46 SCCs 2021/914 + TIA-7",
+}
+
+
+def test_an_exception_the_stack_does_not_use_is_no_transfer() -> None:
     verdict = example_verdict("mortgage-aws")
-    profile = verdict.profile
-    assert profile is not None
-    exception = {
-        "location": "eu-central-2",
-        "justification": "disaster recovery copy in Zurich under the Swiss adequacy decision",
-        "legal_ground": "Art. 45 adequacy decision 2000/518/EC",
-        "approved_by": "DPO",
-        "reference": "EXC-1",
-    }
-    processor = profile.organisation.processors[0].model_copy(
-        update={
-            "name": "US Support Inc.",
-            "location": "US",
-            "transfer_ground": "Art. 46 SCCs 2021/914 + TIA-7",
-        }
-    )
-    changed = Profile.model_validate(
-        {
-            **profile.model_dump(mode="json"),
-            "residency": {"allowed_zones": ["EU", "EEA"], "exceptions": [exception]},
-            "organisation": {
-                **profile.organisation.model_dump(mode="json"),
-                "processors": [
-                    *profile.organisation.model_dump(mode="json")["processors"],
-                    processor.model_dump(),
-                ],
-            },
-        }
-    )
+    assert verdict.profile is not None
+    reg = build_register(_with(verdict.profile, [ZURICH], []), "mortgage-aws", verdict.findings)
+    assert reg["transfers"] == []
+    assert all(a["transfers"] == [] for a in reg["activities"])
+
+
+def test_exceptions_in_use_and_processors_outside_the_eea_are_transfers() -> None:
+    verdict = example_verdict("mortgage-aws")
+    assert verdict.profile is not None
+    changed = _with(verdict.profile, [ZURICH], [US_TRANSCRIPTION], backups={"copy_regions": ["eu-central-2"]})
     reg = build_register(changed, "mortgage-aws", verdict.findings)
-    transfers = reg["activities"][0]["transfers"]
-    assert {t["location"] for t in transfers} == {"eu-central-2", "US"}
-    assert any(t["legal_ground"].startswith("Art. 45") for t in transfers)
-    assert any(t["legal_ground"].startswith("Art. 46 SCCs") for t in transfers)
+    assert {t["location"] for t in reg["transfers"]} == {"eu-central-2", "US"}
+    by_activity = {a["id"]: {t["location"] for t in a["transfers"]} for a in reg["activities"]}
+    assert by_activity["transcription"] == {"eu-central-2", "US"}
+    assert all(locs == {"eu-central-2"} for a, locs in by_activity.items() if a != "transcription"), (
+        by_activity
+    )
+    grounds = {t["legal_ground"] for t in reg["transfers"]}
+    assert grounds == {"Art. 45 adequacy decision 2000/518/EC", "Art. 46 SCCs 2021/914 + TIA-7"}
+
+
+def test_an_exception_location_seen_on_a_resource_is_a_transfer() -> None:
+    verdict = example_verdict("mortgage-aws")
+    assert verdict.profile is not None
+    seen = Finding("AVG-RES-001", Status.PASS, "urn:x::bucket", "in eu-central-2", "eu-central-2", "EU/EEA")
+    reg = build_register(_with(verdict.profile, [ZURICH], []), "mortgage-aws", [*verdict.findings, seen])
+    assert [t["location"] for t in reg["transfers"]] == ["eu-central-2"]
+
+
+def test_the_markdown_register_lists_the_transfer_instead_of_none(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = run_cli("register", "--stack", "mortgage-aws", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    en = (out / "mortgage-aws" / "register.en.md").read_text()
+    assert "sub-processor outside the EU/EEA: US (Amazon Web Services, Inc." in en
+    assert "None" not in en.split("(e) Transfers", 1)[1].split("(f) Retention", 1)[0]
+
+
+def test_none_is_said_per_activity_when_another_activity_has_a_transfer(tmp_path: Path) -> None:
+    def mutate(p: dict[str, Any]) -> None:
+        p["organisation"]["processors"][0]["sub_processors"] = []
+        p["organisation"]["processors"].append(US_TRANSCRIPTION)
+
+    out = tmp_path / "out"
+    proc = run_cli("register", "--stack-file", str(_bad_stack(tmp_path, mutate)), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    for lang in ("en", "nl"):
+        text = (out / "broken" / f"register.{lang}.md").read_text()
+        assert "US Support Inc." in text
+        assert "every location of this stack" not in text and "elke locatie van deze stack" not in text
 
 
 # -- bad input ---------------------------------------------------------------------------------------------
