@@ -1,7 +1,9 @@
 """Evidence: when and on what an audit ran, which inputs it read, and what each finding observed.
 
 Everything here except the `run` block is stable across runs on the same inputs, so CI can diff two audits:
-JSON is written with sorted keys, lists are sorted, and the only timestamp lives in `run`.
+JSON is written with sorted keys, lists are sorted, and the only timestamp lives in `run`. Beside the git
+commit stand `dirty` (tracked files changed since that commit) and the hashes of the rule catalogue files, so
+an audit run on edited rules cannot pass for one run on the commit.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import importlib.metadata
 import json
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,52 @@ def _output(argv: list[str], cwd: Path | None = None, timeout: int = 10) -> str 
 def git_commit(root: Path | None = None) -> str:
     sha = _output(["git", "rev-parse", "HEAD"], cwd=root or project_root())
     return sha if sha and len(sha) == 40 else "unknown"
+
+
+def git_dirty(root: Path | None = None) -> bool | None:
+    """True when a tracked file differs from the commit (staged or not); None when not a git checkout.
+
+    Untracked files do not count: they are neither rules nor data the audit reads (those are hashed apart).
+    """
+    out = _output(
+        ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+        cwd=root or project_root(),
+    )
+    return None if out is None else bool(out)
+
+
+# The files whose content decides a verdict: the plan rules, the engine and manual obligations that run them, and
+# the data they read (residency catalogue, control matrix). Globs relative to the project root.
+RULE_CATALOGUE_GLOBS = (
+    "policies/rules/*.py",
+    "policies/engine.py",
+    "policies/manual.py",
+    "avg_voip/data/*.yaml",
+)
+
+
+@dataclass(frozen=True)
+class RuleCatalogue:
+    """SHA-256 of every rule and verdict data file, and one hash over them all: the SHA-256 of their
+    `sha256sum`-style listing ("<sha256>  <path>" per line, sorted by path)."""
+
+    files: tuple[tuple[str, str], ...]  # (path relative to the project root, sha256), sorted by path
+
+    @property
+    def sha256(self) -> str:
+        return sha256_text("".join(f"{digest}  {path}\n" for path, digest in self.files))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sha256": self.sha256,
+            "files": [{"path": path, "sha256": digest} for path, digest in self.files],
+        }
+
+
+def rule_catalogue_hashes(root: Path | None = None) -> RuleCatalogue:
+    base = root or project_root()
+    paths = {p for pattern in RULE_CATALOGUE_GLOBS for p in base.glob(pattern) if p.is_file()}
+    return RuleCatalogue(tuple(sorted((p.relative_to(base).as_posix(), sha256_file(p)) for p in paths)))
 
 
 def _version(dist: str) -> str:
@@ -139,6 +187,10 @@ class Evidence:
     inputs: tuple[InputFile, ...]
     source: str  # where the resources came from: render, preview, state
     host_checks_run: bool
+    # The code state beside git_commit: uncommitted changes to tracked files, and the rule files' own hashes
+    # (an edited rule shows even when the commit does not change).
+    dirty: bool | None = field(default_factory=git_dirty)
+    rule_catalogue: RuleCatalogue = field(default_factory=rule_catalogue_hashes)
 
     def to_dict(self, files_only: bool = False) -> dict[str, Any]:
         """`files_only` leaves out inputs made during the run: an offline render under mocks need not be
@@ -148,6 +200,8 @@ class Evidence:
             "stack": self.stack,
             "profile_sha256": self.profile_sha256,
             "git_commit": self.git_commit,
+            "dirty": self.dirty,
+            "rule_catalogue": self.rule_catalogue.to_dict(),
             "tools": dict(sorted(self.tools.items())),
             "inputs": [i.to_dict() for i in sorted(inputs, key=lambda i: (i.role, i.path))],
             "resource_source": self.source,
