@@ -47,3 +47,16 @@ def test_failing_example_fails(rule: Rule, index: int) -> None:
         example.note,
         [(r.status, r.message) for r in results],
     )
+
+
+@pytest.mark.parametrize("stack", ["mortgage-aws", "healthcare-hcloud"])
+def test_backups_switched_off_in_the_profile_fail_as_the_title_says(stack: str) -> None:
+    rule = next(r for r in RULES if r.id == "AVG-BAK-001")
+    assert "when the profile asks" not in rule.meta.title and "switches them off fails" in rule.meta.title
+    example = next(e for e in rule.passing if e.profile == stack)
+    records, profile = example_input(example)
+    assert profile is not None
+    off = profile.model_copy(update={"backups": profile.backups.model_copy(update={"enabled": False})})
+    results = rule.evaluate(Context(records=records, profile=off))
+    assert [r.status for r in results] == [Status.FAIL]
+    assert "disables backups" in results[0].message

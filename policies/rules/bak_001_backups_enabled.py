@@ -1,4 +1,4 @@
-"""AVG-BAK-001: the SIP servers' data is backed up."""
+"""AVG-BAK-001: the SIP servers' data is backed up; the profile cannot switch backups off."""
 
 from __future__ import annotations
 
@@ -19,14 +19,18 @@ _SEL = res(
 
 @rule(
     id="AVG-BAK-001",
-    title="Backups are enabled for the SIP servers' data when the profile asks for them",
+    title="Backups of the SIP servers' data are enabled; a profile that switches them off fails",
     articles=("32(1)(b)", "32(1)(c)"),
     severity=Severity.MEDIUM,
     rationale=(
-        "Art. 32 asks for the ability to restore availability of and access to personal data in a timely "
-        "manner after an incident; recordings kept for a legal obligation must survive a lost volume."
+        "Art. 32(1)(c) asks for the ability to restore availability of and access to personal data in a timely "
+        "manner after an incident; recordings kept for a legal obligation must survive a lost volume. Backups "
+        "are therefore required: backups.enabled: false in the profile is a violation, not an exemption."
     ),
-    remediation="Hetzner: backups=True on every server. AWS: an aws.backup.Plan with a Selection of the data volumes.",
+    remediation=(
+        "Keep backups.enabled true in the profile. Hetzner: backups=True on every server. AWS: an "
+        "aws.backup.Plan with a Selection of the data volumes."
+    ),
     scope="stack",
     needs_profile=True,
     passing=[
