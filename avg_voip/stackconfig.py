@@ -13,7 +13,8 @@ from avg_voip.profile import Profile, ProfileError, parse_profile
 
 PROJECT = "avg-voip"
 PROFILE_KEY = f"{PROJECT}:profile"
-_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+# Starts with a letter or digit, so neither "." nor ".." can name a stack (and a reports/ directory).
+_STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 # Provider settings the program understands; anything else under these namespaces is refused.
 KNOWN_PROVIDER_KEYS = {
     "aws": {"region", "profile", "accessKey", "secretKey", "token", "defaultTags", "allowedAccountIds"},
@@ -36,9 +37,17 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def stack_file(name: str, root: Path | None = None) -> Path:
+def check_stack_name(name: str) -> str:
     if not _STACK_NAME.match(name):
-        raise ProfileError("--stack", f"{name!r} is not a valid stack name (letters, digits, '-', '_', '.')")
+        raise ProfileError(
+            "--stack",
+            f"{name!r} is not a valid stack name (letters, digits, '-', '_', '.', starting with a letter or digit)",
+        )
+    return name
+
+
+def stack_file(name: str, root: Path | None = None) -> Path:
+    check_stack_name(name)
     return (root or project_root()) / f"Pulumi.{name}.yaml"
 
 
@@ -65,6 +74,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def load_stack(name: str, root: Path | None = None, path: Path | None = None) -> StackConfig:
+    check_stack_name(name)  # also for a --stack-file: the name becomes a directory under reports/
     path = path or stack_file(name, root)
     if not path.is_file():
         known = ", ".join(list_stacks(root)) or "none"

@@ -94,6 +94,27 @@ def test_plaintext_credential_refused(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "config.aws:secretKey" in err and "wJalrX" not in err
 
 
+@pytest.mark.parametrize("name", [".", "..", "-x", "a/b", ""])
+def test_stack_names_that_could_escape_reports_are_refused(name: str) -> None:
+    from avg_voip.profile import ProfileError
+    from avg_voip.stackconfig import stack_file
+
+    with pytest.raises(ProfileError, match="not a valid stack name"):
+        stack_file(name)
+
+
+def test_a_stack_file_cannot_name_a_stack_outside_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hc-stack.yaml"  # not named Pulumi.<stack>.yaml: the stack's name comes from --stack
+    path.write_text((ROOT / "Pulumi.healthcare-hcloud.yaml").read_text())
+    out = tmp_path / "out" / "reports"
+    code = main(["register", "--stack-file", str(path), "--stack", "..", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "not a valid stack name" in err, err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     "argv",
     [
