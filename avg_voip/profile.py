@@ -433,9 +433,24 @@ class AuditLog(_Strict):
     def _collector(cls, v: str | None) -> str | None:
         if v is None:
             return v
+        allowed = "must be host:port: a DNS name or an IP address ([...] for IPv6) and a port 1-65535"
         host, sep, port = v.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("must be host:port")
+            raise ValueError(allowed)
+        # The host lands in rsyslog's configuration on every server: a name or an address, nothing else.
+        bracketed = host.startswith("[") and host.endswith("]")
+        try:
+            address = ipaddress.ip_address(host[1:-1] if bracketed else host)
+        except ValueError:
+            address = None
+        if address is not None:
+            if (address.version == 6) != bracketed:
+                raise ValueError(allowed)
+            return v
+        try:
+            _hostname(host)
+        except ValueError:
+            raise ValueError(allowed) from None
         return v
 
 

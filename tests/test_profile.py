@@ -73,6 +73,13 @@ BAD = [
     ("data_categories.0.retention_days", "28", "data_categories.0.retention_days", "whole number"),
     ("hosts.count", "2", "hosts.count", "whole number"),
     ("patching.timezone", "Mars/Olympus", "patching.timezone", "IANA time zone"),
+    ("audit_log.collector", "logs;rm -rf /:6514", "audit_log.collector", "must be host:port"),
+    ("audit_log.collector", "logs.example.nl", "audit_log.collector", "must be host:port"),
+    ("audit_log.collector", "2001:db8::1:6514", "audit_log.collector", "must be host:port"),
+    ("audit_log.collector", "[192.0.2.1]:6514", "audit_log.collector", "must be host:port"),
+    ("audit_log.collector", "logs example.nl:6514", "audit_log.collector", "must be host:port"),
+    ("audit_log.collector", ":6514", "audit_log.collector", "must be host:port"),
+    ("audit_log.collector", "logs.example.nl:0", "audit_log.collector", "must be host:port"),
     ("network.sip_domain", "x;rm -rf /", "network.sip_domain", "must be a DNS name"),
     ("network.sip_domain", "sip.example.nl\nfoo", "network.sip_domain", "must be a DNS name"),
     ("network.sip_domain", "sip", "network.sip_domain", "must be a DNS name"),
@@ -176,6 +183,12 @@ def test_hcloud_image_is_a_plain_image_name(healthcare_profile: dict[str, Any], 
     with pytest.raises(ProfileError) as exc:
         parse_profile(healthcare_profile)
     assert exc.value.key == "hosts.image" and "debian-12" in exc.value.message
+
+
+def test_collector_accepts_names_and_addresses(mortgage_profile: dict[str, Any]) -> None:
+    for value in ("logs.example.nl:6514", "192.0.2.10:514", "[2001:db8::10]:6514"):
+        mortgage_profile.setdefault("audit_log", {})["collector"] = value
+        assert parse_profile(mortgage_profile).audit_log.collector == value
 
 
 def test_sip_domain_accepts_dns_names(mortgage_profile: dict[str, Any]) -> None:
