@@ -162,21 +162,23 @@ def check_host_findings(host_findings: list[Finding], hosts: tuple[str, ...]) ->
     from avg_voip.matrix import catalogue
 
     known, judged_here = catalogue(), rule_catalogue()
-    for i, f in enumerate(host_findings):
+    for f in host_findings:
+        # Named by rule and target: a combined file's plan findings are skipped, so a list index would mislead.
+        where = f"--host-findings: finding {f.rule_id} on {f.target}"
         if f.rule_id in judged_here:
             raise ProfileError(
-                f"--host-findings: findings.{i}.rule_id",
+                f"{where}: rule_id",
                 f"{f.rule_id} is a plan rule or MANUAL obligation, not a host check; only host checks "
                 "(policies/host/) are read from this file (or mark the finding with source 'plan')",
             )
         if f.rule_id not in known:
             raise ProfileError(
-                f"--host-findings: findings.{i}.rule_id",
+                f"{where}: rule_id",
                 f"unknown check {f.rule_id!r}; only host checks (policies/host/) are read from this file",
             )
         if hosts and f.target.startswith("host:") and f.target[5:] not in hosts:
             raise ProfileError(
-                f"--host-findings: findings.{i}.target",
+                f"{where}: target",
                 f"{f.target} is not a host of this stack (hosts: {', '.join(hosts)})",
             )
 
