@@ -6,6 +6,7 @@ Exit codes: 0 compliant, 1 violations, 2 bad input, 3 nothing failed but somethi
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -178,14 +179,59 @@ def _severity_of_exit(code: int) -> int:
     return {0: 0, 3: 1, 1: 2, 2: 3}.get(code, 3)
 
 
+def rule_kinds() -> dict[str, str]:
+    """Every rule id the reports cite, with where it is judged: plan, host, manual or generated."""
+    from avg_voip.matrix import REGISTER_META, catalogue
+    from policies.engine import all_rules
+    from policies.manual import MANUAL_RULES
+
+    plan = {r.meta.id for r in all_rules()}
+    manual = {m.id for m in MANUAL_RULES}
+    kinds = {}
+    for rule_id in catalogue():
+        if rule_id in plan:
+            kinds[rule_id] = "plan"
+        elif rule_id in manual:
+            kinds[rule_id] = "manual"
+        elif rule_id == REGISTER_META.id:
+            kinds[rule_id] = "generated"
+        else:
+            kinds[rule_id] = "host"
+    return kinds
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
-    table = Table(title="AVG rule catalogue")
-    for col in ("rule", "severity", "AVG art.", "title"):
+    from avg_voip.matrix import catalogue
+
+    metas, kinds = catalogue(), rule_kinds()
+    if args.id is not None:
+        meta = metas.get(args.id)
+        if meta is None:
+            raise ProfileError("--id", f"unknown rule {args.id!r}; `avg-voip rules` lists them")
+        metas = {meta.id: meta}
+    if args.format == "json":
+        doc = [{**m.to_dict(), "judged": kinds[m.id]} for m in sorted(metas.values(), key=lambda m: m.id)]
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return 0
+    if args.id is not None:
+        m = metas[args.id]
+        for label, value in (
+            ("rule", m.id),
+            ("title", m.title),
+            ("judged", kinds[m.id]),
+            ("severity", m.severity.value),
+            ("AVG art.", ", ".join(m.articles)),
+            ("rationale", m.rationale),
+            ("remediation", m.remediation),
+        ):
+            console.print(Text(f"{label}: ", style="bold") + Text(value))
+        return 0
+    table = Table(title="AVG rule catalogue (avg-voip rules --id ID for rationale and remediation)")
+    for col in ("rule", "judged", "severity", "AVG art.", "title"):
         table.add_column(col, overflow="fold")
-    for meta in rule_catalogue().values():
-        table.add_row(
-            *(Text(v) for v in (meta.id, meta.severity.value, ", ".join(meta.articles), meta.title))
-        )
+    for meta in sorted(metas.values(), key=lambda m: m.id):
+        values = (meta.id, kinds[meta.id], meta.severity.value, ", ".join(meta.articles), meta.title)
+        table.add_row(*(Text(v) for v in values))
     console.print(table)
     return 0
 
@@ -214,7 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_project_argument(p)
     p.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("rules", help="list the rule catalogue")
+    p = sub.add_parser("rules", help="list the rule catalogue: plan rules, host checks, MANUAL obligations")
+    p.add_argument("--id", help="one rule, with its rationale and remediation")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     p.set_defaults(func=cmd_rules)
 
     for module in ("avg_voip.check_cli", "avg_voip.lab.cli", "avg_voip.report_cli"):

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from avg_voip.evidence import finding_evidence, finding_order
-from avg_voip.findings import Finding, RuleMeta, Status
+from avg_voip.findings import Finding, RuleMeta, Severity, Status
 from avg_voip.hostvars import RECORDINGS_ROOT
 from avg_voip.profile import Profile, Provider
 
@@ -27,6 +27,22 @@ HOST_NOT_RUN = "host checks not run in this audit"
 HOST_NO_RESULT = "no result for this check in the host findings file"
 STATUS_ORDER = (Status.FAIL, Status.NOT_VERIFIED, Status.MANUAL, Status.PASS)
 LANGS = ("en", "nl")
+# The register's own check: no resource or host is judged, the register generated from the profile is.
+REGISTER_META = RuleMeta(
+    id="AVG-REG-030",
+    title="The processing register is generated from the profile and every activity carries Art. 30(1)(a)-(g)",
+    articles=("30",),
+    severity=Severity.MEDIUM,
+    rationale=(
+        "Art. 30 requires a record of every processing activity with its controller, purposes, data subjects "
+        "and categories, recipients, transfers, retention and security measures. Generated from the same "
+        "profile that drives the deployment, it cannot drift from what runs."
+    ),
+    remediation=(
+        "Complete the profile: every data category needs purpose, legal basis, data subjects, retention with "
+        "rationale and reader roles; the organisation needs controller and DPO. Then run `avg-voip register`."
+    ),
+)
 
 
 class ControlsError(ValueError):
@@ -127,6 +143,7 @@ def catalogue() -> dict[str, RuleMeta]:
     from avg_voip.audit import rule_catalogue
 
     metas = dict(rule_catalogue())
+    metas[REGISTER_META.id] = REGISTER_META
     try:
         from policies.host.base import meta_by_id
     except ImportError:

@@ -14,11 +14,11 @@ from typing import Any
 
 from avg_voip.evidence import finding_order, short_target
 from avg_voip.findings import Finding, Status
-from avg_voip.matrix import Activity, Controls, load_controls
+from avg_voip.matrix import REGISTER_META, Activity, Controls, load_controls
 from avg_voip.profile import DataCategory, DataKind, LegalBasis, Profile, ProfileError
 from avg_voip.residency import load_catalogue
 
-REGISTER_CHECK = "AVG-REG-030"
+REGISTER_CHECK = REGISTER_META.id
 DPV_CONTEXT = {
     "dpv": "https://w3id.org/dpv#",
     "pd": "https://w3id.org/dpv/pd#",

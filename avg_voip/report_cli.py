@@ -159,9 +159,10 @@ def check_host_findings(host_findings: list[Finding], hosts: tuple[str, ...]) ->
     A plan rule or MANUAL obligation marked as a host finding is refused: this audit judges those itself.
     """
     from avg_voip.audit import rule_catalogue
-    from avg_voip.matrix import catalogue
+    from avg_voip.matrix import REGISTER_META, catalogue
 
-    known, judged_here = catalogue(), rule_catalogue()
+    known = catalogue()
+    judged_here = {*rule_catalogue(), REGISTER_META.id}  # plan rules, MANUAL obligations, the register
     for f in host_findings:
         # Named by rule and target: a combined file's plan findings are skipped, so a list index would mislead.
         where = f"--host-findings: finding {f.rule_id} on {f.target}"

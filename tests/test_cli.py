@@ -372,3 +372,28 @@ def test_the_readme_command_table_lists_every_option(command: str) -> None:
     row = next(line for line in readme.splitlines() if line.startswith(f"| `avg-voip {command} "))
     usage = row.split("` |", 1)[0]
     assert {o for o in options if o not in usage} == set(), row
+
+
+def test_rules_lists_every_id_the_reports_cite(capsys: pytest.CaptureFixture[str]) -> None:
+    from avg_voip.matrix import load_controls
+
+    assert main(["rules", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    listed = {r["id"]: r for r in doc}
+    obligations = load_controls().obligations
+    cited = {c for o in obligations for c in o.check_ids} | {"AVG-REG-030"}  # the generated register's check
+    assert cited <= set(listed), sorted(cited - set(listed))
+    assert {r["judged"] for r in doc} == {"plan", "host", "manual", "generated"}
+    assert all(r["rationale"] and r["remediation"] and r["articles"] for r in doc)
+
+
+def test_rules_id_shows_rationale_and_remediation(capsys: pytest.CaptureFixture[str]) -> None:
+    from avg_voip.matrix import catalogue
+
+    meta = catalogue()["AVG-HOST-SSH-001"]
+    assert main(["rules", "--id", meta.id]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert " ".join(meta.rationale.split()) in out and " ".join(meta.remediation.split()) in out
+    assert main(["rules", "--id", "AVG-NOPE-001"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --id") and len(err.splitlines()) == 1
