@@ -7,7 +7,7 @@ import re
 import pytest
 
 from avg_voip.findings import Status
-from policies.engine import Context, Rule, all_rules, example_input
+from policies.engine import Context, Example, Rule, all_rules, example_input
 
 RULES = all_rules()
 ARTICLE = re.compile(r"^\d+(\(\d+\))?(\([a-z]\))?$")
@@ -60,3 +60,34 @@ def test_backups_switched_off_in_the_profile_fail_as_the_title_says(stack: str) 
     results = rule.evaluate(Context(records=records, profile=off))
     assert [r.status for r in results] == [Status.FAIL]
     assert "disables backups" in results[0].message
+
+
+@pytest.mark.parametrize(
+    ("kw", "says"),
+    [
+        ({"status": "Disabled"}, "the rule covering qa_recordings/ ('qa_recordings') is disabled"),
+        (
+            {"prefix_override": "recordings/"},
+            "no enabled rule expires qa_recordings/; rules expire only recordings/",
+        ),
+        ({"filter_override": {"tag": {"key": "c", "value": "qa"}}}, "filters by tag or object size"),
+        (
+            {"filter_override": {"and": {"prefix": "{prefix}", "objectSizeGreaterThan": 1}}},
+            "filters by tag or object size",
+        ),
+    ],
+)
+def test_lifecycle_failures_name_the_fault_beside_a_housekeeping_rule(
+    kw: dict[str, object], says: str
+) -> None:
+    """A whole-bucket rule without expiration days does not turn every fault into 'no expiration in days'."""
+    from corpus.cases import _with_housekeeping
+
+    from policies.rules.ret_001_bucket_lifecycle import _stores
+
+    rule = next(r for r in RULES if r.id == "AVG-RET-001")
+    records, profile = example_input(Example(_with_housekeeping(_stores(**kw))))
+    results = rule.evaluate(Context(records=records, profile=profile))
+    qa = [r for r in results if r.message.startswith("qa_recordings:")]
+    assert [r.status for r in qa] == [Status.FAIL], qa
+    assert says in qa[0].message and "no expiration in days" not in qa[0].message, qa[0].message
