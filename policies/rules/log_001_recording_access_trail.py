@@ -7,16 +7,20 @@ from typing import Any
 
 from avg_voip.findings import Severity
 from avg_voip.profile import Provider, Storage
-from avg_voip.records import ResourceRecord, is_unknown
+from avg_voip.records import UNKNOWN, ResourceRecord, is_unknown
 from policies.engine import Context, Example, Result, fail, ok, rule, unverified
 from policies.rules._util import TRAIL, as_list, bucket, buckets_for_store, res
 
 
-def trail(values: list[str], rw: str = "All", validation: bool = True) -> dict[str, Any]:
+def trail(
+    values: list[str], rw: str = "All", validation: bool = True, logging: bool | None = None
+) -> dict[str, Any]:
+    extra = {} if logging is None else {"enableLogging": logging}
     return res(
         TRAIL[0],
         "trail",
         {
+            **extra,
             "s3BucketName": "logs",
             "enableLogFileValidation": validation,
             "kmsKeyId": "arn:aws:kms:eu-central-1:1:key/1",
@@ -33,6 +37,14 @@ def trail(values: list[str], rw: str = "All", validation: bool = True) -> dict[s
 
 def _bucket_arn(b: ResourceRecord) -> str:
     return f"arn:aws:s3:::{b.props.get('bucket') or b.id}"
+
+
+def logging_on(tr: ResourceRecord) -> Any:
+    """Is the trail delivering logs? enable_logging defaults to true in the provider; UNKNOWN at preview."""
+    value = tr.props.get("enableLogging")
+    if is_unknown(value):
+        return UNKNOWN
+    return value is not False
 
 
 def covers(tr: ResourceRecord, arn: str) -> bool | None:
@@ -75,11 +87,15 @@ def covers(tr: ResourceRecord, arn: str) -> bool | None:
     ),
     scope="stack",
     needs_profile=True,
-    passing=[Example([bucket("rec"), trail(["arn:aws:s3:::rec/"])])],
+    passing=[
+        Example([bucket("rec"), trail(["arn:aws:s3:::rec/"])]),
+        Example([bucket("rec"), trail(["arn:aws:s3:::rec/"], logging=True)], note="logging on explicitly"),
+    ],
     failing=[
         Example([bucket("rec")], note="no trail"),
         Example([bucket("rec"), trail(["arn:aws:s3:::rec/"], rw="WriteOnly")], note="reads not logged"),
         Example([bucket("rec"), trail(["arn:aws:s3:::other/"])], note="another bucket"),
+        Example([bucket("rec"), trail(["arn:aws:s3:::rec/"], logging=False)], note="trail stopped"),
         Example(
             [bucket("rec", "other"), trail(["arn:aws:s3:::rec/"])], note="no bucket is the recordings store"
         ),
@@ -100,11 +116,21 @@ def check(ctx: Context) -> Iterator[Result]:
         )
     for b in recordings:
         arn = _bucket_arn(b)
-        answers = [covers(t, arn) for t in trails]
-        if True in answers:
+        covering = [(t, covers(t, arn)) for t in trails]
+        on = [(logging_on(t), c) for t, c in covering]
+        if (True, True) in on:
             yield ok(b, "object reads and writes are logged by a trail", "All", "All")
-        elif None in answers:
-            yield unverified(b, "trail selectors unknown at preview")
+        elif any(c is None or (c is True and is_unknown(lg)) for lg, c in on):
+            yield unverified(b, "trail selectors or logging state unknown at preview")
+        elif (False, True) in on:
+            stopped = [t.name for t, c in covering if c is True]
+            yield fail(
+                b,
+                f"the trail covering this bucket ({', '.join(stopped)}) has logging stopped "
+                "(enable_logging false), so no object read or write is recorded",
+                False,
+                True,
+            )
         else:
             yield fail(
                 b, "no trail logs object reads and writes of this bucket", None, f"data events on {arn}/"

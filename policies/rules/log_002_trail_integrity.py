@@ -8,7 +8,7 @@ from avg_voip.findings import Severity
 from avg_voip.records import ResourceRecord, is_unknown
 from policies.engine import Context, Example, Result, fail, ok, rule, unverified
 from policies.rules._util import TRAIL
-from policies.rules.log_001_recording_access_trail import trail
+from policies.rules.log_001_recording_access_trail import logging_on, trail
 
 
 @rule(
@@ -17,15 +17,29 @@ from policies.rules.log_001_recording_access_trail import trail
     articles=("32(1)(b)", "5(2)"),
     severity=Severity.MEDIUM,
     rationale="Access logs only prove anything to an auditor if tampering with them can be detected.",
-    remediation="Set enable_log_file_validation=True on the trail.",
+    remediation="Set enable_log_file_validation=True on the trail and keep it logging (enable_logging not false).",
     types=TRAIL,
     passing=[Example([trail(["arn:aws:s3:::rec/"])])],
-    failing=[Example([trail(["arn:aws:s3:::rec/"], validation=False)])],
+    failing=[
+        Example([trail(["arn:aws:s3:::rec/"], validation=False)]),
+        Example(
+            [trail(["arn:aws:s3:::rec/"], logging=False)], note="validation on, but the trail is stopped"
+        ),
+    ],
 )
 def check(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
     value = record.props.get("enableLogFileValidation")
-    if is_unknown(value):
-        yield unverified(record, "validation setting unknown at preview")
+    on = logging_on(record)
+    if is_unknown(value) or is_unknown(on):
+        yield unverified(record, "validation or logging setting unknown at preview")
+    elif not on:
+        yield fail(
+            record,
+            "trail stopped (enable_logging false): it delivers no log files or digests whose integrity "
+            "could be validated",
+            False,
+            True,
+        )
     elif value is True:
         yield ok(record, "log file validation on", True, True)
     else:
