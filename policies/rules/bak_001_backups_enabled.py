@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from avg_voip.findings import Severity
 from avg_voip.profile import Provider
+from avg_voip.records import is_unknown
 from policies.engine import Context, Example, Result, fail, ok, rule
-from policies.rules._util import BACKUP_PLAN, HC_SERVER, res
+from policies.rules._util import BACKUP_PLAN, HC_SERVER, as_list, res
 from policies.rules.ret_004_backup_retention import _plan
 
 _SEL = res(
@@ -42,6 +44,9 @@ _SEL = res(
     failing=[
         Example([_plan(35)], note="a plan that selects nothing"),
         Example(
+            [res(BACKUP_PLAN[0], "plan", {"rules": []}), _SEL], note="a plan without rules backs up nothing"
+        ),
+        Example(
             [res(HC_SERVER[0], "sip-1", {"location": "nbg1", "backups": False})], profile="healthcare-hcloud"
         ),
     ],
@@ -65,9 +70,21 @@ def check(ctx: Context) -> Iterator[Result]:
         return
     plans = ctx.records.of_type(*BACKUP_PLAN)
     selections = ctx.records.of_type("aws:backup/selection:Selection")
-    if plans and any(s.props.get("resources") or s.props.get("selectionTags") for s in selections):
+    ruled = [p for p in plans if is_unknown(p.props.get("rules")) or _has_rules(p.props.get("rules"))]
+    if plans and not ruled:
+        yield fail(
+            ctx.stack_target,
+            "the AWS Backup plan has no rules: no backup is ever taken",
+            0,
+            ">= 1 rule with a schedule",
+        )
+    elif ruled and any(s.props.get("resources") or s.props.get("selectionTags") for s in selections):
         yield ok(ctx.stack_target, "an AWS Backup plan selects the data", len(selections), ">= 1 selection")
     else:
         yield fail(
             ctx.stack_target, "no AWS Backup plan with a selection of the data volumes", 0, ">= 1 selection"
         )
+
+
+def _has_rules(rules: Any) -> bool:
+    return any(isinstance(r, dict) or is_unknown(r) for r in as_list(rules))

@@ -50,6 +50,7 @@ def _plan(days: int | None, copy_days: int | None = 35) -> dict[str, Any]:
         Example([_plan(None)], note="backups never expire"),
         Example([_plan(35, copy_days=365)], note="copies kept a year"),
         Example([_plan(90)], note="longer than the profile's 35 days"),
+        Example([res(BACKUP_PLAN[0], "plan", {"rules": []})], note="a plan without rules"),
     ],
 )
 def check(ctx: Context) -> Iterator[Result]:
@@ -79,7 +80,14 @@ def check(ctx: Context) -> Iterator[Result]:
         if is_unknown(rules):
             yield unverified(plan, "backup rules unknown at preview")
             continue
+        if not [r for r in as_list(rules) if isinstance(r, dict)]:
+            yield fail(
+                plan, "the plan has no rules: it backs up nothing and sets no retention", 0, ">= 1 rule"
+            )
+            continue
         for r in as_list(rules):
+            if not isinstance(r, dict):
+                continue
             lifecycles = [("backup", r.get("lifecycle"))]
             lifecycles += [
                 ("copy", c.get("lifecycle")) for c in as_list(r.get("copyActions")) if isinstance(c, dict)
