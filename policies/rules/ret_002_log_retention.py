@@ -48,6 +48,18 @@ def _logs(days: int, group_days: int | None = 545) -> list[dict[str, object]]:
         Example(_logs(730, group_days=None), note="log group never expires"),
         Example(_logs(730, group_days=1827), note="log group keeps five years"),
         Example(_logs(730)[1:], note="no audit log bucket"),
+        Example(
+            [
+                bucket("logs", "audit_log_store"),
+                lifecycle(
+                    "logs",
+                    {"AWSLogs": 730},
+                    filter_override={"prefix": LOG_PREFIX, "tag": {"key": "k", "value": "v"}},
+                ),
+                *_logs(730)[2:],
+            ],
+            note="the log rule expires only tagged objects",
+        ),
     ],
 )
 def check(ctx: Context) -> Iterator[Result]:
