@@ -95,10 +95,10 @@ def covers(tr: ResourceRecord, arn: str) -> bool | None:
         Example([bucket("rec")], note="no trail"),
         Example([bucket("rec"), trail(["arn:aws:s3:::rec/"], rw="WriteOnly")], note="reads not logged"),
         Example([bucket("rec"), trail(["arn:aws:s3:::other/"])], note="another bucket"),
-        Example([bucket("rec"), trail(["arn:aws:s3:::rec/"], logging=False)], note="trail stopped"),
         Example(
             [bucket("rec", "other"), trail(["arn:aws:s3:::rec/"])], note="no bucket is the recordings store"
         ),
+        Example([bucket("rec"), trail(["arn:aws:s3:::rec/"], logging=False)], note="trail stopped"),
     ],
 )
 def check(ctx: Context) -> Iterator[Result]:
