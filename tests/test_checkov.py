@@ -44,6 +44,7 @@ UNCOVERED = {
     "AVG-ACC-001-fail-8": "no mapped check reads bucket policies for an Allow to Principal *",
     "AVG-RET-001-fail-4": "the violation is about the stack (no bucket holds the category), not one resource",
     "AVG-BAK-001-fail-0": "the violation is about the stack (the plan selects no volume), not one resource",
+    "AVG-BAK-001-fail-2": "the violation is about the stack (the plan has no rules), not one resource",
     "AVG-LOG-001-fail-3": "the violation is about the stack (no bucket holds recordings), not one resource",
     "AVG-LOG-002-fail-1": "CKV_AWS_36 checks log file validation, not whether the trail is logging",
     "AVG-RET-002-fail-3": "the violation is about the stack, not one resource",

@@ -44,10 +44,10 @@ _SEL = res(
     failing=[
         Example([_plan(35)], note="a plan that selects nothing"),
         Example(
-            [res(BACKUP_PLAN[0], "plan", {"rules": []}), _SEL], note="a plan without rules backs up nothing"
+            [res(HC_SERVER[0], "sip-1", {"location": "nbg1", "backups": False})], profile="healthcare-hcloud"
         ),
         Example(
-            [res(HC_SERVER[0], "sip-1", {"location": "nbg1", "backups": False})], profile="healthcare-hcloud"
+            [res(BACKUP_PLAN[0], "plan", {"rules": []}), _SEL], note="a plan without rules backs up nothing"
         ),
     ],
 )
