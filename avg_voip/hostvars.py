@@ -50,6 +50,7 @@ def derive_hostvars(profile: Profile, stack: str, recordings_device: str | None)
         "avg_voip_reviewer_group": REVIEWER_GROUP,
         "avg_voip_recording_categories": host_categories(profile),
         "avg_voip_retention_days": {c.id: c.retention_days for c in profile.data_categories},
+        "avg_voip_audit_log_retention_days": profile.audit_retention_days,
         "avg_voip_log_collector": profile.audit_log.collector,
         "avg_voip_reboot_window": profile.patching.reboot_window,
         "avg_voip_timezone": profile.patching.timezone,

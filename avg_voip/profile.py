@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     StrictInt,
     ValidationError,
@@ -425,8 +426,27 @@ class Backups(_Strict):
 
 
 class AuditLog(_Strict):
-    retention_days: StrictInt = Field(ge=1)
     collector: str | None = None  # host:port of a remote log collector
+    # The retention of the audit logs is the audit data category's (one number in one place); the profile sets it
+    # after validation so `audit_log.retention_days` reads the same value everywhere.
+    _retention_days: int | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_own_retention(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "retention_days" in data:
+            raise _KeyedError(
+                "retention_days",
+                "is no longer a key: set retention_days on the data category of kind audit instead",
+            )
+        return data
+
+    @property
+    def retention_days(self) -> int:
+        """The audit data category's retention_days (read-only; set in the profile's data_categories)."""
+        if self._retention_days is None:
+            raise AttributeError("retention_days is only known within a validated profile")
+        return self._retention_days
 
     @field_validator("collector")
     @classmethod
@@ -487,7 +507,7 @@ class Profile(_Strict):
     network: Network
     hosts: Hosts
     backups: Backups = Field(default_factory=Backups)
-    audit_log: AuditLog
+    audit_log: AuditLog = Field(default_factory=AuditLog)
     patching: Patching = Field(default_factory=Patching)
     dpia: Dpia = Field(default_factory=Dpia)
     recording_notice: RecordingNotice
@@ -538,9 +558,16 @@ class Profile(_Strict):
                     raise _KeyedError(key, f"category {cid!r} is listed twice")
                 listed.add(cid)
         kinds = {c.kind for c in self.data_categories}
-        for required in (DataKind.TRAFFIC, DataKind.CONTENT):
+        for required in (DataKind.TRAFFIC, DataKind.CONTENT, DataKind.AUDIT):
             if required not in kinds:
                 raise _KeyedError("data_categories", f"a category of kind {required.value!r} is required")
+        audit = [i for i, c in enumerate(self.data_categories) if c.kind is DataKind.AUDIT]
+        if len(audit) > 1:
+            raise _KeyedError(
+                f"data_categories.{audit[1]}.kind",
+                "only one category may be of kind 'audit': its retention_days is the audit-log retention",
+            )
+        self.audit_log._retention_days = self.data_categories[audit[0]].retention_days
         return self
 
     @model_validator(mode="after")
@@ -609,6 +636,16 @@ class Profile(_Strict):
     @property
     def has_processor_transfers(self) -> bool:
         return bool(self.processor_transfers())
+
+    @property
+    def audit_category(self) -> DataCategory:
+        """The one category of kind audit (login and access logs): the single source of the log retention."""
+        return self.categories(kind=DataKind.AUDIT)[0]
+
+    @property
+    def audit_retention_days(self) -> int:
+        """Days audit logs are kept: log bucket, log groups, host journal and the register all use this."""
+        return self.audit_category.retention_days
 
     @property
     def reader_roles(self) -> list[str]:

@@ -152,7 +152,9 @@ def test_audit_log_bucket_expires_logs_after_the_audit_retention(rendered: Rende
     _assert_housekeeping(rules.pop(HOUSEKEEPING_RULE), "audit-logs")
     (rule,) = rules.values()
     assert rule["filter"]["prefix"] == "AWSLogs/", "audit-logs: lifecycle does not cover AWSLogs/"
-    assert rule["expiration"]["days"] == stack.profile.audit_log.retention_days, "audit-logs: wrong expiry"
+    assert rule["expiration"]["days"] == stack.profile.audit_category.retention_days, (
+        "audit-logs: wrong expiry"
+    )
 
 
 def test_audit_log_bucket_policy_lets_only_this_trail_deliver(rendered: Render) -> None:
@@ -362,7 +364,7 @@ def test_cloudtrail_validates_encrypts_and_logs_recording_access(rendered: Rende
 def test_log_groups_are_encrypted_and_kept_no_longer_than_the_audit_retention(
     rendered: Render, stack: Any
 ) -> None:
-    bound = stack.profile.audit_log.retention_days
+    bound = stack.profile.audit_category.retention_days
     for group in rendered.of_type("aws:cloudwatch/logGroup:LogGroup"):
         assert group.inputs["kmsKeyId"] == rendered.outputs["logs_kms_key_arn"], (
             f"log group {group.name}: key"

@@ -109,6 +109,27 @@ def test_retention_change_reaches_the_bucket_lifecycle() -> None:
     assert rendered.outputs["hostvars"]["avg_voip_retention_days"]["qa_recordings"] == 30
 
 
+@pytest.mark.parametrize("stack", ["mortgage-aws", "healthcare-hcloud"])
+def test_audit_category_retention_is_the_one_log_retention(stack: str) -> None:
+    config = _config(stack)
+    for category in config["avg-voip:profile"]["data_categories"]:
+        if category["kind"] == "audit":
+            category["retention_days"] = 400
+    rendered = render(stack, config)
+    hostvars = rendered.outputs["hostvars"]
+    assert hostvars["avg_voip_audit_log_retention_days"] == 400, "journal bound not from the audit category"
+    assert hostvars["avg_voip_retention_days"]["access_logs"] == 400
+    if stack != "mortgage-aws":
+        return
+    lifecycle = rendered.named(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "audit-logs"
+    )
+    days = [r["expiration"]["days"] for r in lifecycle.inputs["rules"] if "expiration" in r]
+    assert days == [400], "log bucket not bound by the audit category"
+    groups = rendered.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert groups and all(g.inputs["retentionInDays"] == 400 for g in groups)
+
+
 def test_disabled_backups_register_no_backup_resources() -> None:
     rendered = render("mortgage-aws", _config("mortgage-aws", backups__enabled=False))
     assert not [r for r in rendered.resources if r.type.startswith("aws:backup/")]

@@ -26,7 +26,7 @@ def _set(d: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     cur: Any = d
     parts = path.split(".")
     for p in parts[:-1]:
-        cur = cur[int(p)] if p.isdigit() else cur[p]
+        cur = cur[int(p)] if p.isdigit() else cur.setdefault(p, {})
     last = parts[-1]
     if value is _DELETE:
         del cur[int(last) if last.isdigit() else last]
@@ -183,6 +183,53 @@ def test_hcloud_image_is_a_plain_image_name(healthcare_profile: dict[str, Any], 
     with pytest.raises(ProfileError) as exc:
         parse_profile(healthcare_profile)
     assert exc.value.key == "hosts.image" and "debian-12" in exc.value.message
+
+
+def _audit_index(profile: dict[str, Any]) -> int:
+    return next(i for i, c in enumerate(profile["data_categories"]) if c["kind"] == "audit")
+
+
+@pytest.mark.parametrize("stack", ["mortgage", "healthcare"])
+def test_audit_log_retention_is_the_audit_category_retention(
+    stack: str, mortgage_profile: dict[str, Any], healthcare_profile: dict[str, Any]
+) -> None:
+    profile = mortgage_profile if stack == "mortgage" else healthcare_profile
+    profile["data_categories"][_audit_index(profile)]["retention_days"] = 200
+    parsed = parse_profile(profile)
+    assert parsed.audit_retention_days == 200
+    assert parsed.audit_log.retention_days == 200, "read-only alias must follow the category"
+
+
+def test_audit_log_retention_days_key_is_refused(mortgage_profile: dict[str, Any]) -> None:
+    mortgage_profile["audit_log"] = {"retention_days": 730}
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(mortgage_profile)
+    assert exc.value.key == "audit_log.retention_days"
+    assert "data category of kind audit" in exc.value.message and "\n" not in str(exc.value)
+
+
+def test_audit_category_retention_is_bounded(mortgage_profile: dict[str, Any]) -> None:
+    i = _audit_index(mortgage_profile)
+    mortgage_profile["data_categories"][i]["retention_days"] = 36500
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(mortgage_profile)
+    assert exc.value.key == f"data_categories.{i}.retention_days" and "bound of 730" in exc.value.message
+
+
+def test_exactly_one_audit_category(mortgage_profile: dict[str, Any]) -> None:
+    i = _audit_index(mortgage_profile)
+    second = {**copy.deepcopy(mortgage_profile["data_categories"][i]), "id": "vpn_logs"}
+    mortgage_profile["data_categories"].append(second)
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(mortgage_profile)
+    assert exc.value.key == f"data_categories.{len(mortgage_profile['data_categories']) - 1}.kind"
+    del mortgage_profile["data_categories"][i]
+    del mortgage_profile["data_categories"][-1]
+    for p in mortgage_profile["organisation"]["processors"]:
+        p["categories"] = [c for c in p["categories"] if c != "access_logs"]
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(mortgage_profile)
+    assert exc.value.key == "data_categories" and "'audit' is required" in exc.value.message
 
 
 def test_collector_accepts_names_and_addresses(mortgage_profile: dict[str, Any]) -> None:

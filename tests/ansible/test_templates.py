@@ -309,7 +309,7 @@ def test_journal_bounded_by_the_access_log_retention(rendered: Rendered) -> None
     hostvars, out = rendered
     journald = (out / "journald-60-avg-voip-hardening.conf").read_text()
     assert re.search(r"^Storage=persistent$", journald, re.M)
-    days = hostvars.get("avg_voip_retention_days", {}).get("access_logs")
+    days = hostvars.get("avg_voip_audit_log_retention_days")
     if days:
         assert re.search(rf"^MaxRetentionSec={days}day$", journald, re.M), (
             "journal kept longer than access logs"
