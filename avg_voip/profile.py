@@ -337,6 +337,10 @@ ADMIN_WIDEST_PREFIX = {4: 8, 6: 16}
 ADMIN_TOTAL_ADDRESSES = {v: 2 ** ((32 if v == 4 else 128) - p) for v, p in ADMIN_WIDEST_PREFIX.items()}
 
 
+# Ports the RTP media range must never open: SSH is admin-only, and SIP is TLS-only on 5061 (5060 stays closed).
+RTP_RESERVED_PORTS = {22: "SSH", 5060: "plain SIP", 5061: "SIP over TLS"}
+
+
 def _cidr(v: str) -> str:
     try:
         net = ipaddress.ip_network(v, strict=True)
@@ -395,8 +399,12 @@ class Network(_Strict):
     def _range(self) -> Network:
         if self.rtp_port_max <= self.rtp_port_min:
             raise ValueError("rtp_port_max must be greater than rtp_port_min")
-        if self.rtp_port_min <= 5061 <= self.rtp_port_max:
-            raise ValueError("the RTP range must not include 5061 (SIP over TLS)")
+        for port, service in RTP_RESERVED_PORTS.items():
+            if self.rtp_port_min <= port <= self.rtp_port_max:
+                raise _KeyedError(
+                    "rtp_port_min",
+                    f"the RTP range {self.rtp_port_min}-{self.rtp_port_max} must not include {port} ({service})",
+                )
         return self
 
 

@@ -73,6 +73,8 @@ BAD = [
     ("data_categories.0.retention_days", "28", "data_categories.0.retention_days", "whole number"),
     ("hosts.count", "2", "hosts.count", "whole number"),
     ("patching.timezone", "Mars/Olympus", "patching.timezone", "IANA time zone"),
+    ("network.rtp_port_min", 5000, "network.rtp_port_min", "must not include 5060 (plain SIP)"),
+    ("network.rtp_port_min", 5061, "network.rtp_port_min", "must not include 5061 (SIP over TLS)"),
     ("audit_log.collector", "logs;rm -rf /:6514", "audit_log.collector", "must be host:port"),
     ("audit_log.collector", "logs.example.nl", "audit_log.collector", "must be host:port"),
     ("audit_log.collector", "2001:db8::1:6514", "audit_log.collector", "must be host:port"),
@@ -230,6 +232,23 @@ def test_exactly_one_audit_category(mortgage_profile: dict[str, Any]) -> None:
     with pytest.raises(ProfileError) as exc:
         parse_profile(mortgage_profile)
     assert exc.value.key == "data_categories" and "'audit' is required" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "port"),
+    [(5000, 5060, 5060), (5060, 5070, 5060), (5061, 5100, 5061), (5000, 5061, 5060), (1024, 1100, None)],
+)
+def test_rtp_range_leaves_sip_ports_closed(
+    mortgage_profile: dict[str, Any], low: int, high: int, port: int | None
+) -> None:
+    mortgage_profile["network"].update(rtp_port_min=low, rtp_port_max=high)
+    if port is None:
+        assert parse_profile(mortgage_profile).network.rtp_port_max == high
+        return
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(mortgage_profile)
+    assert exc.value.key == "network.rtp_port_min", str(exc.value)
+    assert f"must not include {port}" in exc.value.message and "\n" not in str(exc.value)
 
 
 def test_collector_accepts_names_and_addresses(mortgage_profile: dict[str, Any]) -> None:
