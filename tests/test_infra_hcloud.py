@@ -186,3 +186,29 @@ def test_hetzner_ids_are_numeric(rendered: Render) -> None:
     for r in rendered.resources:
         if r.custom:
             assert r.id.isdigit(), f"{r.type} {r.name}: id {r.id!r}"
+
+
+@pytest.mark.parametrize("device", ["keep", None, "other"])
+def test_luks_rule_fails_when_the_inventory_drops_the_recordings_device(stack: Any, device: Any) -> None:
+    """AVG-ENC-005 judges the rendered inventory: a host without its volume's device keeps recordings unencrypted."""
+    import copy
+
+    from avg_voip.findings import Status
+    from avg_voip.render import render as render_records
+    from policies.engine import Context, get_rule
+
+    records = render_records(stack)
+    hosts = records.outputs["inventory"]["all"]["children"]["sip_servers"]["hosts"]
+    first = sorted(hosts)[0]
+    if device != "keep":
+        records = copy.deepcopy(records)
+        entry = records.outputs["inventory"]["all"]["children"]["sip_servers"]["hosts"][first]
+        entry["avg_voip_recordings_device"] = None if device is None else "/dev/disk/by-id/scsi-0HC_Volume_1"
+    results = get_rule("AVG-ENC-005").evaluate(Context(records=records, profile=stack.profile))
+    statuses = {r.message.split(":")[0]: r.status for r in results}
+    assert len(results) == stack.profile.hosts.count, [r.message for r in results]
+    if device == "keep":
+        assert all(r.status is Status.PASS for r in results), [r.message for r in results]
+    else:
+        assert statuses[first] is Status.FAIL, [r.message for r in results]
+        assert [r.status for r in results].count(Status.FAIL) == 1

@@ -1,4 +1,10 @@
-"""AVG-ENC-005: Hetzner recording volumes carry the LUKS2 requirement to the hosts."""
+"""AVG-ENC-005: Hetzner recording volumes carry the LUKS2 requirement to the hosts.
+
+Telling Ansible `avg_voip_recordings_encryption: luks` is not enough: the recordings role only sets up LUKS on
+the host's `avg_voip_recordings_device`, and with `null` it keeps recordings in a directory on the root disk. So
+every server a volume is attached to must carry, in the stack's `inventory` output, the device of that volume
+(`/dev/disk/by-id/scsi-0HC_Volume_<volume id>`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 from avg_voip.findings import Severity
 from avg_voip.records import ResourceRecord, is_unknown
 from policies.engine import Context, Example, Result, fail, ok, rule, unverified
-from policies.rules._util import HC_VOLUME, res
+from policies.rules._util import HC_SERVER, HC_VOLUME, res
 
 LABEL_KEY = "encryption"
 LABEL_VALUE = "luks2-required"
@@ -21,8 +27,31 @@ def _vol(labels: dict[str, str], fmt: str | None = None) -> dict[str, Any]:
     return res(HC_VOLUME[0], "recordings-1", props, rid="10000001")
 
 
-_HOSTVARS_LUKS = {"hostvars": {"avg_voip_recordings_encryption": "luks"}}
-_HOSTVARS_NONE = {"hostvars": {"avg_voip_recordings_encryption": "provider"}}
+HC_ATTACHMENT = ("hcloud:index/volumeAttachment:VolumeAttachment",)
+DEVICE_VAR = "avg_voip_recordings_device"
+DEVICE_PREFIX = "/dev/disk/by-id/scsi-0HC_Volume_"
+_DEVICE = f"{DEVICE_PREFIX}10000001"
+
+
+def _attached(volume: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The volume with its server and attachment, as the render records them."""
+    return [
+        volume or _vol({LABEL_KEY: LABEL_VALUE}),
+        res(HC_SERVER[0], "sip-1", {"location": "nbg1", "serverType": "cpx31"}, rid="20000001"),
+        res(HC_ATTACHMENT[0], "recordings-sip-1", {"serverId": 20000001, "volumeId": 10000001}, rid="3"),
+    ]
+
+
+def _outputs(encryption: str = "luks", device: str | None = _DEVICE) -> dict[str, Any]:
+    host = {"ansible_host": "203.0.113.10", "avg_voip_host_index": 1, DEVICE_VAR: device}
+    return {
+        "hostvars": {"avg_voip_recordings_encryption": encryption, DEVICE_VAR: device},
+        "inventory": {"all": {"children": {"sip_servers": {"hosts": {"sip-1": host}}}}},
+    }
+
+
+_HOSTVARS_LUKS = _outputs()
+_HOSTVARS_NONE = _outputs(encryption="provider")
 
 
 def hostvar(outputs: dict[str, Any], key: str) -> Any:
@@ -49,11 +78,30 @@ def hostvar(outputs: dict[str, Any], key: str) -> Any:
     ),
     remediation=(
         "Create hcloud.Volume without `format`, label it encryption=luks2-required, and export hostvars with "
-        "avg_voip_recordings_encryption: luks so the recordings role encrypts it."
+        "avg_voip_recordings_encryption: luks and, per inventory host, avg_voip_recordings_device set to the "
+        "attached volume's /dev/disk/by-id/scsi-0HC_Volume_<id>, so the recordings role encrypts it."
     ),
     types=HC_VOLUME,
-    passing=[Example([_vol({LABEL_KEY: LABEL_VALUE})], outputs=_HOSTVARS_LUKS, profile="healthcare-hcloud")],
+    passing=[Example(_attached(), outputs=_HOSTVARS_LUKS, profile="healthcare-hcloud")],
     failing=[
+        Example(
+            _attached(),
+            outputs=_outputs(device=None),
+            profile="healthcare-hcloud",
+            note="inventory has no recordings device: Ansible skips LUKS and uses the root disk",
+        ),
+        Example(
+            _attached(),
+            outputs=_outputs(device=f"{DEVICE_PREFIX}10000002"),
+            profile="healthcare-hcloud",
+            note="inventory names another volume's device",
+        ),
+        Example(
+            _attached(),
+            outputs={"hostvars": _HOSTVARS_LUKS["hostvars"], "inventory": {"all": {"children": {}}}},
+            profile="healthcare-hcloud",
+            note="the server the volume is attached to is not in the inventory",
+        ),
         Example(
             [_vol({LABEL_KEY: LABEL_VALUE}, fmt="ext4")],
             outputs=_HOSTVARS_LUKS,
@@ -95,4 +143,71 @@ def check(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
             "luks",
         )
         return
-    yield ok(record, "unformatted, labelled luks2-required, and carried to Ansible", "luks", "luks")
+    yield from _devices(record, ctx)
+
+
+def _inventory_hosts(outputs: dict[str, Any]) -> dict[str, Any] | None:
+    hosts = (((outputs.get("inventory") or {}).get("all") or {}).get("children") or {}).get("sip_servers")
+    hosts = (hosts or {}).get("hosts") if isinstance(hosts, dict) else None
+    return hosts if isinstance(hosts, dict) else None
+
+
+def _servers_of(volume: ResourceRecord, ctx: Context) -> list[str] | None:
+    """Names of the servers the volume is attached to (None: unknown at preview)."""
+    servers = {s.id: s.name for s in ctx.records.of_type(*HC_SERVER)}
+    names: list[str] = []
+    for a in ctx.records.of_type(*HC_ATTACHMENT):
+        vid, sid = a.props.get("volumeId"), a.props.get("serverId")
+        if is_unknown(vid) or is_unknown(sid) or is_unknown(volume.id):
+            return None
+        if str(vid) == str(volume.id):
+            names.append(servers.get(str(sid), str(sid)))
+    if not names:
+        host = (volume.props.get("labels") or {}).get("host")
+        if isinstance(host, str) and host:
+            names.append(host)
+    return names
+
+
+def _devices(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
+    """Every server using this volume gets its device in the inventory, so Ansible LUKS-encrypts it."""
+    hosts = _inventory_hosts(ctx.records.outputs)
+    if hosts is None and "inventory" not in ctx.records.outputs:
+        yield unverified(
+            record, "the stack outputs have no Ansible inventory: recordings device not verified"
+        )
+        return
+    names = _servers_of(record, ctx)
+    if names is None:
+        yield unverified(record, "volume attachment unknown at preview")
+        return
+    expected = f"{DEVICE_PREFIX}{record.id}"
+    if not names:
+        yield fail(
+            record, "the volume is attached to no server: no host is told to encrypt it", None, expected
+        )
+        return
+    for name in names:
+        entry = (hosts or {}).get(name)
+        device = entry.get(DEVICE_VAR) if isinstance(entry, dict) else None
+        if is_unknown(device):
+            yield unverified(record, f"{name}: recordings device unknown at preview")
+        elif not isinstance(entry, dict):
+            yield fail(record, f"server {name} is not in the Ansible inventory", None, expected)
+        elif not device:
+            yield fail(
+                record,
+                f"{name}: the inventory has no {DEVICE_VAR}, so Ansible skips LUKS and keeps recordings on "
+                "the root disk",
+                device,
+                expected,
+            )
+        elif device != expected:
+            yield fail(record, f"{name}: the inventory names {device}, not this volume", device, expected)
+        else:
+            yield ok(
+                record,
+                f"unformatted, labelled luks2-required, and {name} is told to LUKS-encrypt {device}",
+                device,
+                expected,
+            )
