@@ -2,7 +2,7 @@
 
 Everything here except the `run` block is stable across runs on the same inputs, so CI can diff two audits:
 JSON is written with sorted keys, lists are sorted, and the only timestamp lives in `run`. Beside the git
-commit stand `dirty` (tracked files changed since that commit) and the hashes of the rule catalogue files, so
+commit stand `dirty` (files changed since that commit, or new files git does not ignore) and the hashes of the rule catalogue files, so
 an audit run on edited rules cannot pass for one run on the commit.
 """
 
@@ -71,12 +71,11 @@ def git_commit(root: Path | None = None) -> str:
 
 
 def git_dirty(root: Path | None = None) -> bool | None:
-    """True when a tracked file differs from the commit (staged or not); None when not a git checkout.
-
-    Untracked files do not count: they are neither rules nor data the audit reads (those are hashed apart).
+    """True when the checkout is not the commit: a tracked file differs (staged or not), or a file git neither
+    tracks nor ignores exists (a new stack file such as Pulumi.t1.yaml, a new rule); None when not a git checkout.
     """
     out = _output(
-        ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+        ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=all"],
         cwd=root or project_root(),
     )
     return None if out is None else bool(out)

@@ -67,15 +67,25 @@ def test_an_edited_rule_shows_in_the_evidence(checkout: Path, monkeypatch: pytes
     assert edited["rule_catalogue"]["sha256"] != clean["rule_catalogue"]["sha256"]
 
 
-def test_only_tracked_changes_make_a_checkout_dirty(checkout: Path, tmp_path: Path) -> None:
-    assert git_dirty(checkout) is False
-    (checkout / "notes.txt").write_text("untracked\n")
+def test_tracked_changes_make_a_checkout_dirty(checkout: Path, tmp_path: Path) -> None:
     assert git_dirty(checkout) is False
     (checkout / "avg_voip" / "data" / "controls.yaml").write_text("version: 2\n")
     assert git_dirty(checkout) is True
     outside = tmp_path / "plain"
     outside.mkdir()
     assert git_dirty(outside) is None
+
+
+def test_an_uncommitted_new_stack_file_makes_a_checkout_dirty(checkout: Path) -> None:
+    (checkout / ".gitignore").write_text("reports/\n")
+    _git(checkout, "add", ".gitignore")
+    _git(checkout, "commit", "-q", "-m", "ignore reports")
+    (checkout / "reports" / "t1").mkdir(parents=True)
+    (checkout / "reports" / "t1" / "findings.json").write_text("{}\n")
+    assert git_dirty(checkout) is False, "ignored output must not make the checkout dirty"
+    (checkout / "stacks").mkdir()
+    (checkout / "stacks" / "Pulumi.t1.yaml").write_text("config: {}\n")
+    assert git_dirty(checkout) is True, "an untracked input file must make the checkout dirty"
 
 
 def test_combined_hash_is_a_sha256sum_listing(checkout: Path) -> None:
