@@ -212,3 +212,10 @@ def test_luks_rule_fails_when_the_inventory_drops_the_recordings_device(stack: A
     else:
         assert statuses[first] is Status.FAIL, [r.message for r in results]
         assert [r.status for r in results].count(Status.FAIL) == 1
+
+
+def test_log_collector_rule_does_not_claim_tls(rendered: Render) -> None:
+    """Forwarding is plain TCP until the audit_logging role gets a CA file; the firewall label must not say TLS."""
+    (rule,) = [r for r in _rules(rendered, "out") if r["port"] == "6514"]
+    assert "(TLS)" not in rule["description"] and "plain TCP" in rule["description"], rule["description"]
+    assert "audit_logging_forward_ca_file" in rule["description"]

@@ -57,10 +57,14 @@ def sip_traffic_rules(args: SipTrafficArgs) -> list[TrafficRule]:
     ]
     if args.log_collector_port is not None:
         port = args.log_collector_port
-        rules.append(
-            TrafficRule("out", "tcp", port, port, args.internet, "Logs to the remote collector (TLS)")
-        )
+        # rsyslog forwards in plain TCP unless the audit_logging role is given a CA file; say so, not "TLS".
+        rules.append(TrafficRule("out", "tcp", port, port, args.internet, LOG_COLLECTOR_DESCRIPTION))
     return rules
+
+
+LOG_COLLECTOR_DESCRIPTION = (
+    "Logs to the remote collector (plain TCP unless audit_logging_forward_ca_file is set)"
+)
 
 
 def sip_traffic_args(
