@@ -38,7 +38,8 @@ def _logs(days: int, group_days: int | None = 545) -> list[dict[str, object]]:
     ),
     remediation=(
         "Give the log bucket a lifecycle rule on 'AWSLogs/' and every log group a retention_in_days no longer "
-        "than audit_log.retention_days (CloudWatch: the largest allowed value not above it)."
+        "than the retention_days of the profile's audit data category (CloudWatch: the largest allowed value not "
+        "above it)."
     ),
     scope="stack",
     needs_profile=True,
@@ -64,7 +65,7 @@ def _logs(days: int, group_days: int | None = 545) -> list[dict[str, object]]:
 )
 def check(ctx: Context) -> Iterator[Result]:
     assert ctx.profile is not None
-    bound = ctx.profile.audit_log.retention_days
+    bound = ctx.profile.audit_retention_days
     log_buckets = buckets_for_store(ctx.records, Storage.AUDIT_LOG_STORE.value)
     if ctx.profile.provider is Provider.AWS and not log_buckets:
         yield fail(
