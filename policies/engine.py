@@ -91,10 +91,10 @@ class Rule:
         if self.needs_profile and ctx.profile is None:
             return [unverified(ctx.stack_target, "no compliance profile available to compare against")]
         if self.scope == "stack":
-            return _guard(lambda: self.check(ctx), ctx.stack_target)
+            return _guard(self.id, lambda: self.check(ctx), ctx.stack_target)
         out: list[Result] = []
         for record in _candidates(self, ctx.records):
-            out.extend(_guard(lambda r=record: self.check(r, ctx), record.urn))
+            out.extend(_guard(self.id, lambda r=record: self.check(r, ctx), record.urn))
         return out
 
 
@@ -104,11 +104,23 @@ def _candidates(rule: Rule, records: RecordSet) -> list[ResourceRecord]:
     return [r for r in records.records if r.custom]
 
 
-def _guard(run: Callable[[], Iterable[Result]], target: str) -> list[Result]:
+def _guard(rule_id: str, run: Callable[[], Iterable[Result]], target: str) -> list[Result]:
+    """Run one check, failing closed: a rule that cannot read its inputs never passes and never crashes.
+
+    Results the rule yielded before it broke are dropped (a PASS for part of the inputs would mislead).
+    """
     try:
         return list(run())
     except UnknownValueError:
         return [unverified(target, "a value this rule needs is unknown until the resource exists (preview)")]
+    except Exception as exc:  # malformed input (a port "abc", a string where a list belongs): fail closed
+        return [unverified(target, f"cannot read {rule_id} inputs: {_short(exc)}")]
+
+
+def _short(exc: Exception, limit: int = 160) -> str:
+    text = " ".join(str(exc).split()) or "no detail"
+    text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _REGISTRY: dict[str, Rule] = {}

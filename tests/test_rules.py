@@ -91,3 +91,66 @@ def test_lifecycle_failures_name_the_fault_beside_a_housekeeping_rule(
     qa = [r for r in results if r.message.startswith("qa_recordings:")]
     assert [r.status for r in qa] == [Status.FAIL], qa
     assert says in qa[0].message and "no expiration in days" not in qa[0].message, qa[0].message
+
+
+def _boom(record: object, ctx: Context) -> list[object]:
+    raise ValueError("invalid literal for int() with base 10: 'abc'")
+
+
+def test_a_rule_that_cannot_read_its_inputs_is_not_verified_never_a_crash() -> None:
+    from dataclasses import replace
+
+    from policies.engine import Example, evaluate
+    from policies.rules._util import res
+
+    records, profile = example_input(Example([res("aws:s3/bucket:Bucket", "rec", {"bucket": "rec"})]))
+    broken = replace(RULES[0], types=(), check=_boom)
+    findings = evaluate(records, profile, [broken])
+    assert [(f.status, f.target) for f in findings] == [(Status.NOT_VERIFIED, records.records[0].urn)]
+    assert findings[0].message.startswith(f"cannot read {broken.id} inputs: ValueError")
+    stack = replace(broken, scope="stack", check=lambda ctx: _boom(None, ctx))
+    assert [f.status for f in evaluate(records, profile, [stack])] == [Status.NOT_VERIFIED]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "record"),
+    [
+        (
+            "AVG-LOG-001",
+            {"type": "aws:cloudtrail/trail:Trail", "name": "t", "props": {"eventSelectors": "x"}},
+        ),
+        (
+            "AVG-NET-002",
+            {"type": "aws:ec2/securityGroup:SecurityGroup", "name": "sg", "props": {"ingress": ["x"]}},
+        ),
+    ],
+)
+def test_malformed_values_fail_closed_in_every_rule(rule_id: str, record: dict[str, object]) -> None:
+    from policies.engine import Example, evaluate, get_rule
+    from policies.rules._util import bucket, res
+
+    rec = res(str(record["type"]), str(record["name"]), dict(record["props"]))  # type: ignore[call-overload]
+    records, profile = example_input(Example([bucket("rec"), rec]))
+    findings = evaluate(records, profile, [get_rule(rule_id)])
+    assert findings and all(f.status is not Status.PASS for f in findings), findings
+    assert any(f.message.startswith(f"cannot read {rule_id} inputs:") for f in findings), findings
+
+
+def test_unreadable_ports_are_taken_as_every_port() -> None:
+    from avg_voip.records import ResourceRecord
+    from policies.rules._net import ingress_of
+    from policies.rules._util import HC_FIREWALL, res
+
+    rules = [
+        {"direction": "in", "protocol": "tcp", "port": p, "sourceIps": ["0.0.0.0/0"]}
+        for p in ("abc", ["5060"], "9-1")
+    ]
+    rules.append({"direction": "in", "protocol": "tcp", "port": "5061", "sourceIps": ["0.0.0.0/0"]})
+    got = ingress_of(ResourceRecord.from_dict(res(HC_FIREWALL[0], "fw", {"rules": rules})))
+    assert [(i.port_from, i.port_to, i.unreadable is not None) for i in got] == [
+        (0, 65535, True),
+        (0, 65535, True),
+        (0, 65535, True),
+        (5061, 5061, False),
+    ]
+    assert "unreadable port" in got[0].describe()

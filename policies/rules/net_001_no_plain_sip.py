@@ -59,6 +59,27 @@ def tcp(
                 )
             ]
         ),
+        Example(
+            [
+                res(
+                    HC_FIREWALL[0],
+                    "fw",
+                    {"rules": [{"direction": "in", "protocol": "udp", "port": "abc", "sourceIps": PEERS}]},
+                )
+            ],
+            note="unreadable port: taken as every port, so it may admit 5060",
+        ),
+        Example(
+            [
+                res(
+                    HC_FIREWALL[0],
+                    "fw",
+                    {"rules": [{"direction": "in", "protocol": "tcp", "port": ["5060"], "sourceIps": PEERS}]},
+                )
+            ],
+            note="a list where the port string belongs: unreadable, taken as every port",
+        ),
+        Example([sg({**tcp(5061), "fromPort": "x"})], note="unreadable fromPort: taken as every port"),
     ],
 )
 def check(record: ResourceRecord, ctx: Context) -> Iterator[Result]:

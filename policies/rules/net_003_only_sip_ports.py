@@ -37,6 +37,7 @@ def allowed(rule_: Ingress, rtp: tuple[int, int]) -> bool:
         Example([sg(tcp(5061), tcp(3306))], note="a database port"),
         Example([sg(tcp(5061), tcp(10000, 60000, proto="udp"))], note="UDP wider than the RTP range"),
         Example([sg(tcp(0, 65535))]),
+        Example([sg({**tcp(5061), "toPort": "5061x"})], note="unreadable toPort: taken as every port"),
     ],
 )
 def check(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
