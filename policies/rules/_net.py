@@ -10,10 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from avg_voip.records import ResourceRecord, is_unknown
-from policies.rules._util import HC_FIREWALL, SECURITY_GROUP, SG_INGRESS_RULE, SG_RULE, as_list
+from avg_voip.records import RecordSet, ResourceRecord, is_unknown
+from policies.rules._util import (
+    DEFAULT_SECURITY_GROUP,
+    HC_FIREWALL,
+    HC_FIREWALL_ATTACHMENT,
+    HC_SERVER,
+    INSTANCE,
+    SECURITY_GROUP,
+    SG_INGRESS_RULE,
+    SG_RULE,
+    as_list,
+)
 
-FIREWALL_TYPES = SECURITY_GROUP + SG_RULE + SG_INGRESS_RULE + HC_FIREWALL
+GROUPS = SECURITY_GROUP + DEFAULT_SECURITY_GROUP  # both carry inline ingress blocks of the same shape
+FIREWALL_TYPES = GROUPS + SG_RULE + SG_INGRESS_RULE + HC_FIREWALL
+SERVERS = INSTANCE + HC_SERVER  # the SIP servers every firewall rule protects
 SIP_PLAIN = 5060
 SIP_TLS = 5061
 SSH = 22
@@ -101,7 +113,7 @@ def _hcloud_port(proto: str, raw: Any, sources: tuple[str, ...]) -> Ingress:
 
 def ingress_of(record: ResourceRecord) -> list[Ingress]:
     props = record.props
-    if record.type in SECURITY_GROUP:
+    if record.type in GROUPS:
         out = []
         for r in as_list(props.get("ingress")):
             if is_unknown(r):
@@ -134,3 +146,113 @@ def ingress_of(record: ResourceRecord) -> list[Ingress]:
             out.append(_hcloud_port(proto, r.get("port"), srcs))
         return out
     return []
+
+
+# -- which firewalls cover a server ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    firewalls: tuple[str, ...]  # URNs of the firewall / security group records that cover the server
+    missing: tuple[str, ...]  # ids the server names that no record in the set has (rules cannot be judged)
+    unknown: bool = False  # an id is unknown (preview) and no dependency shows which firewall it is
+
+
+def _keys(record: ResourceRecord) -> set[str]:
+    keys = {record.urn, record.name}
+    arn = record.props.get("arn")
+    if isinstance(arn, str) and "/" in arn:
+        keys.add(arn.rsplit("/", 1)[1])  # arn:aws:ec2:<region>:<account>:security-group/sg-...
+    for k in (record.id, record.props.get("name"), record.props.get("id")):
+        if isinstance(k, str | int) and not isinstance(k, bool) and str(k):
+            keys.add(str(k))
+    return keys
+
+
+def _index(records: RecordSet, types: tuple[str, ...]) -> dict[str, ResourceRecord]:
+    return {k: r for r in records.of_type(*types) for k in _keys(r)}
+
+
+def _labels_match(selector: Any, labels: Any) -> bool:
+    """Hetzner label selectors: comma-separated `k=v`, `k==v`, `k!=v`, `k`, `!k` (all must hold)."""
+    if not isinstance(selector, str) or not selector.strip() or not isinstance(labels, dict):
+        return False
+    for term in (t.strip() for t in selector.split(",")):
+        if "!=" in term:
+            k, v = (x.strip() for x in term.split("!=", 1))
+            ok = str(labels.get(k)) != v if k in labels else True
+        elif "=" in term:
+            k, v = (x.strip() for x in term.replace("==", "=").split("=", 1))
+            ok = k in labels and str(labels[k]) == v
+        elif term.startswith("!"):
+            ok = term[1:].strip() not in labels
+        elif " " in term or "(" in term:
+            return False  # set-based selectors (`in`, `notin`) are not read: not covered (fail closed)
+        else:
+            ok = term in labels
+        if not ok:
+            return False
+    return True
+
+
+def _named(
+    ids: Any, index: dict[str, ResourceRecord], server: ResourceRecord
+) -> tuple[set[str], set[str], bool]:
+    """(covering firewall URNs, ids not in the set, unresolved unknown) for the ids a server names."""
+    found: set[str] = set()
+    missing: set[str] = set()
+    unresolved = False
+    by_dep = [index[d] for d in server.dependencies if d in index]
+    idless = [r for r in by_dep if not r.id]  # records without an id (CrossGuard sees outputs, not ids)
+    for fid in as_list(ids):
+        if isinstance(fid, str | int) and not isinstance(fid, bool) and str(fid) in index:
+            found.add(index[str(fid)].urn)
+        elif is_unknown(fid) and by_dep:
+            found.update(r.urn for r in by_dep)  # the id is an output of a firewall the server depends on
+        elif is_unknown(fid):
+            unresolved = True
+        elif idless:
+            found.update(r.urn for r in idless)  # the id is an output of a firewall the server depends on
+        else:
+            missing.add(str(fid))
+    return found, missing, unresolved
+
+
+def coverage(server: ResourceRecord, records: RecordSet) -> Coverage:
+    """Which firewall records of the set cover `server` (an EC2 instance or a Hetzner server)."""
+    if server.type in INSTANCE:
+        index = _index(records, GROUPS)
+        ids = server.props.get("vpcSecurityGroupIds")
+        if is_unknown(ids):
+            ids = [ids]
+        names = server.props.get("securityGroups")
+        found, missing, unresolved = _named([*as_list(ids), *as_list(names)], index, server)
+        return Coverage(tuple(sorted(found)), tuple(sorted(missing)), unresolved and not found)
+    index = _index(records, HC_FIREWALL)
+    ids = server.props.get("firewallIds")
+    found, missing, unresolved = _named([ids] if is_unknown(ids) else ids, index, server)
+    server_keys = {server.id} if isinstance(server.id, str) and server.id else set()
+    labels = server.props.get("labels")
+    for fw in records.of_type(*HC_FIREWALL):  # the firewall's own apply_to blocks
+        for target in as_list(fw.props.get("applyTos")):
+            if not isinstance(target, dict):
+                continue
+            if str(target.get("server")) in server_keys or _labels_match(target.get("labelSelector"), labels):
+                found.add(fw.urn)
+    for att in records.of_type(*HC_FIREWALL_ATTACHMENT):
+        fw_id = att.props.get("firewallId")
+        fw = index.get(str(fw_id)) if not is_unknown(fw_id) else None
+        if fw is None:  # an id this source does not carry: the firewall the attachment depends on
+            deps = [index[d] for d in att.dependencies if d in index]
+            fw = next((r for r in deps if is_unknown(fw_id) or not r.id), None)
+        if fw is None:
+            continue
+        sids = att.props.get("serverIds")
+        hit = any(
+            (server.urn in att.dependencies) if is_unknown(s) or not server_keys else str(s) in server_keys
+            for s in ([sids] if is_unknown(sids) else as_list(sids))
+        )
+        hit = hit or any(_labels_match(sel, labels) for sel in as_list(att.props.get("labelSelectors")))
+        if hit:
+            found.add(fw.urn)
+    return Coverage(tuple(sorted(found)), tuple(sorted(missing)), unresolved and not found)

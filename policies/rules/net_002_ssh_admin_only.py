@@ -8,7 +8,7 @@ from avg_voip.findings import Severity
 from avg_voip.records import ResourceRecord
 from policies.engine import Context, Example, Result, fail, ok, rule, unverified
 from policies.rules._net import FIREWALL_TYPES, SSH, ingress_of
-from policies.rules._util import HC_FIREWALL, cidr_within, is_world, res
+from policies.rules._util import DEFAULT_SECURITY_GROUP, HC_FIREWALL, cidr_within, is_world, res
 from policies.rules.net_001_no_plain_sip import sg, tcp
 
 ADMIN = ["198.51.100.32/28"]  # the mortgage-aws profile's admin network
@@ -50,6 +50,10 @@ ADMIN = ["198.51.100.32/28"]  # the mortgage-aws profile's admin network
             ]
         ),
         Example([sg(tcp(22, cidrs=["192.0.2.0/24"]))], note="a network the profile does not name"),
+        Example(
+            [res(DEFAULT_SECURITY_GROUP[0], "default", {"ingress": [tcp(22, cidrs=["0.0.0.0/0"])]})],
+            note="the VPC's default security group is judged like any other",
+        ),
     ],
 )
 def check(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
