@@ -12,6 +12,15 @@ from policies.engine import Context, Example, Result, fail, ok, rule, unverified
 from policies.rules._util import HC_SUBNET, res
 
 _GLOBAL_AWS = ("aws:iam/", "aws:route53/", "aws:cloudfront/", "aws:organizations/")
+# Hetzner resources that live in a location: without one pinned, Hetzner picks it (any of its locations,
+# Ashburn, Hillsboro and Singapore included), so the plan cannot show the data stays in the EU.
+HC_PLACED = (
+    "hcloud:index/server:Server",
+    "hcloud:index/volume:Volume",
+    "hcloud:index/loadBalancer:LoadBalancer",
+    "hcloud:index/floatingIp:FloatingIp",
+    "hcloud:index/primaryIp:PrimaryIp",
+)
 
 
 def location_verdict(ctx: Context, provider: str, location: str) -> str | None:
@@ -66,6 +75,9 @@ def hcloud_location(record: ResourceRecord) -> object:
         ),
         Example([res("hcloud:index/server:Server", "sip-1", {"datacenter": "ash-dc1"})]),
         Example([res(HC_SUBNET[0], "sub", {"networkZone": "us-east"})]),
+        Example([res("hcloud:index/server:Server", "sip-1", {"serverType": "cpx31"})], note="no location"),
+        Example([res("hcloud:index/volume:Volume", "rec", {"size": 200})], note="volume without location"),
+        Example([res(HC_SUBNET[0], "sub", {"ipRange": "10.0.0.0/24"})], note="subnet without network zone"),
     ],
 )
 def check(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
@@ -86,16 +98,26 @@ def check(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
             zone = record.props.get("networkZone")
             if is_unknown(zone):
                 yield unverified(record, "network zone unknown at preview")
+            elif zone is None:
+                yield fail(record, "no network zone set", None, "eu-central")
             elif zone == "eu-central":
                 yield ok(record, "network zone eu-central", zone, "eu-central")
             else:
                 yield fail(record, f"network zone {zone!r} lies outside the EU", zone, "eu-central")
             return
         loc = hcloud_location(record)
+        if loc is None and record.type in HC_PLACED:
+            yield fail(
+                record, "no location set: Hetzner picks one, possibly outside the EU", None, "an EU location"
+            )
+            return
         if loc is None:
             return  # not a placed resource (firewall, ssh key, network)
         if is_unknown(loc):
             yield unverified(record, "location unknown at preview")
             return
-        why = location_verdict(ctx, "hcloud", str(loc))
+        if not isinstance(loc, str) or not loc:
+            yield fail(record, f"unreadable location {loc!r}", loc, "an EU location")
+            return
+        why = location_verdict(ctx, "hcloud", loc)
         yield fail(record, why, loc, "EU/EEA") if why else ok(record, f"in {loc}", loc, "EU/EEA")
