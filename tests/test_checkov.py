@@ -42,6 +42,8 @@ UNCOVERED = {
     "AVG-ACC-001-fail-6": "CKV_AWS_20/57 read the canned acl, not grants in access_control_policy",
     "AVG-ACC-001-fail-7": "no mapped check reads bucket policies for an Allow to Principal *",
     "AVG-ACC-001-fail-8": "no mapped check reads bucket policies for an Allow to Principal *",
+    "AVG-RES-002-fail-2": "providers are not resources in a Terraform plan",
+    "AVG-RES-002-fail-3": "providers are not resources in a Terraform plan",
     "AVG-RET-001-fail-4": "the violation is about the stack (no bucket holds the category), not one resource",
     "AVG-BAK-001-fail-0": "the violation is about the stack (the plan selects no volume), not one resource",
     "AVG-BAK-001-fail-2": "the violation is about the stack (the plan has no rules), not one resource",
