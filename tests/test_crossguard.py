@@ -247,3 +247,12 @@ def test_resource_policy_without_profile_reports_not_verified() -> None:
     rs = RecordSet("example", [ResourceRecord.from_dict(sg(tcp(5061)))])
     got = run_policy("AVG-NET-003", rs, {})
     assert got and all("NOT-VERIFIED" in m and "profile" in m for m, _ in got)
+
+
+def test_malformed_inputs_are_reported_not_verified_by_the_pack() -> None:
+    from policies.rules._util import bucket, res
+
+    trail = res("aws:cloudtrail/trail:Trail", "t", {"eventSelectors": "x"})
+    rs = RecordSet("example", [ResourceRecord.from_dict(d) for d in (bucket("rec"), trail)])
+    got = run_policy("AVG-LOG-001", rs, _config("mortgage-aws"))
+    assert got and all("NOT-VERIFIED" in m and "cannot read AVG-LOG-001 inputs" in m for m, _ in got), got
