@@ -35,11 +35,11 @@ _DEVICE = f"{DEVICE_PREFIX}10000001"
 
 def _attached(volume: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The volume with its server and attachment, as the render records them."""
-    return [
-        volume or _vol({LABEL_KEY: LABEL_VALUE}),
-        res(HC_SERVER[0], "sip-1", {"location": "nbg1", "serverType": "cpx31"}, rid="20000001"),
-        res(HC_ATTACHMENT[0], "recordings-sip-1", {"serverId": 20000001, "volumeId": 10000001}, rid="3"),
-    ]
+    volume = volume or _vol({LABEL_KEY: LABEL_VALUE})
+    server = res(HC_SERVER[0], "sip-1", {"location": "nbg1", "serverType": "cpx31"}, rid="20000001")
+    ids = {"serverId": 20000001, "volumeId": 10000001}
+    deps = [volume["urn"], server["urn"]]  # the attachment depends on both, as in the render
+    return [volume, server, res(HC_ATTACHMENT[0], "recordings-sip-1", ids, rid="3", deps=deps)]
 
 
 def _outputs(encryption: str = "luks", device: str | None = _DEVICE) -> dict[str, Any]:
@@ -153,20 +153,43 @@ def _inventory_hosts(outputs: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _servers_of(volume: ResourceRecord, ctx: Context) -> list[str] | None:
-    """Names of the servers the volume is attached to (None: unknown at preview)."""
-    servers = {s.id: s.name for s in ctx.records.of_type(*HC_SERVER)}
+    """Names of the servers the volume is attached to (None: unknown at preview).
+
+    An attachment names its volume and server by id; where ids are not known (a CrossGuard analysis sees none),
+    the attachment's dependencies name them by urn.
+    """
+    servers = list(ctx.records.of_type(*HC_SERVER))
+    by_urn = {s.urn: s.name for s in servers}
+    by_id = {s.id: s.name for s in servers if s.id}
     names: list[str] = []
     for a in ctx.records.of_type(*HC_ATTACHMENT):
+        if volume.urn in a.dependencies:
+            names += [by_urn[d] for d in a.dependencies if d in by_urn]
+            continue  # the volume's id, where the record lacks it, is read from the attachment (_volume_id)
+        if volume.id is None:
+            continue
         vid, sid = a.props.get("volumeId"), a.props.get("serverId")
         if is_unknown(vid) or is_unknown(sid) or is_unknown(volume.id):
             return None
         if str(vid) == str(volume.id):
-            names.append(servers.get(str(sid), str(sid)))
+            names.append(by_id.get(str(sid), str(sid)))
     if not names:
         host = (volume.props.get("labels") or {}).get("host")
         if isinstance(host, str) and host:
             names.append(host)
     return names
+
+
+def _volume_id(volume: ResourceRecord, ctx: Context) -> str | None:
+    """The volume's id: its own, or (where the record carries none, as in a CrossGuard analysis) the
+    `volumeId` of the attachment that depends on it."""
+    if volume.id:
+        return str(volume.id)
+    for a in ctx.records.of_type(*HC_ATTACHMENT):
+        vid = a.props.get("volumeId")
+        if volume.urn in a.dependencies and vid is not None and not is_unknown(vid):
+            return str(vid)
+    return None
 
 
 def _devices(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
@@ -181,7 +204,9 @@ def _devices(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
     if names is None:
         yield unverified(record, "volume attachment unknown at preview")
         return
-    expected = f"{DEVICE_PREFIX}{record.id}"
+    # Without any id for the volume (a preview) the device is checked to be there, not to be this volume's.
+    volume_id = _volume_id(record, ctx)
+    expected = f"{DEVICE_PREFIX}{volume_id}" if volume_id else None
     if not names:
         yield fail(
             record, "the volume is attached to no server: no host is told to encrypt it", None, expected
@@ -202,7 +227,7 @@ def _devices(record: ResourceRecord, ctx: Context) -> Iterator[Result]:
                 device,
                 expected,
             )
-        elif device != expected:
+        elif expected is not None and device != expected:
             yield fail(record, f"{name}: the inventory names {device}, not this volume", device, expected)
         else:
             yield ok(
